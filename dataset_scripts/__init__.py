@@ -1,0 +1,1 @@
+"""The SAVEn-Vid / AVBench construction pipeline and the synthetic test-media generator."""

@@ -1,0 +1,1 @@
+"""`evaluate` metric modules, each in its own folder loadable with evaluate.load(path)."""

@@ -1,0 +1,1 @@
+"""SAVEnVideo processor remote code: flat modules, relative imports only (copied by save_pretrained)."""

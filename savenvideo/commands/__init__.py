@@ -1,0 +1,1 @@
+"""Subcommands of the `savenvideo` console script, one module each (see savenvideo/cli.py)."""

@@ -1,0 +1,1 @@
+"""Training library code behind `accelerate launch train/sft.py`."""
