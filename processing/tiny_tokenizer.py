@@ -44,7 +44,9 @@ def _training_corpus() -> list[str]:
     ).split()
     sentences = [" ".join(w) for w in itertools.permutations(words[:12], 3)][:400]
     sentences += [f"{w.capitalize()} {v}." for w, v in zip(words, reversed(words))]
-    sentences += [f"At 00:{m:02d}:{s:02d}.{ms:03d}" for m, s, ms in itertools.product(range(0, 60, 7), range(0, 60, 9), (0, 480))]
+    sentences += [
+        f"At 00:{m:02d}:{s:02d}.{ms:03d}" for m, s, ms in itertools.product(range(0, 60, 7), range(0, 60, 9), (0, 480))
+    ]
     sentences += [f"({c}) option {c}. Answer: {c}" for c in "ABCD"]
     sentences += [str(n) for n in range(200)]
     return sentences
