@@ -62,5 +62,6 @@ def build_tiny_tokenizer(vocab_size: int = 640) -> Qwen2Tokenizer:
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in trained["merges"]]
     tokenizer = Qwen2Tokenizer(vocab=trained["vocab"], merges=merges)
     tokenizer.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS[1:]})
+    tokenizer.eos_token = IM_END  # as in Qwen2-Instruct: generation ends with the assistant's turn
     tokenizer.chat_template = CHATML_TEMPLATE
     return tokenizer

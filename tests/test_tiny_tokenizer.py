@@ -42,3 +42,9 @@ def test_save_and_reload_gives_identical_ids(tmp_path):
 
 def test_build_is_deterministic():
     assert build_tiny_tokenizer().get_vocab() == build_tiny_tokenizer().get_vocab()
+
+
+def test_eos_ends_the_assistant_turn_and_pad_is_endoftext_as_in_qwen2_instruct():
+    tokenizer = build_tiny_tokenizer()
+    assert tokenizer.eos_token == "<|im_end|>"
+    assert tokenizer.pad_token == "<|endoftext|>"
