@@ -171,3 +171,22 @@ def test_resume_skips_a_checkpoint_the_kill_interrupted(tmp_path):
     assert resolve_resume("last", tmp_path) == resolve_resume("true", tmp_path) == str(tmp_path / "checkpoint-4")
     assert resolve_resume(None, tmp_path) is None
     assert resolve_resume("last", tmp_path / "fresh") is None
+
+
+def test_a_rewritten_local_dataset_folder_is_read_afresh(tmp_path):
+    """datasets caches local folders by name; a regenerated folder must not be served stale."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from savenvideo.train.arguments import DatasetSource
+    from savenvideo.train.data import _read
+
+    folder = tmp_path / "mc"
+    (folder / "data").mkdir(parents=True)
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train.parquet\n---\n"
+    )
+    pq.write_table(pa.table({"question": ["first"]}), folder / "data" / "train.parquet")
+    assert _read(DatasetSource(path=str(folder)))["question"] == ["first"]
+    pq.write_table(pa.table({"question": ["again"]}), folder / "data" / "train.parquet")
+    assert _read(DatasetSource(path=str(folder)))["question"] == ["again"]

@@ -95,6 +95,12 @@ def _read(source: DatasetSource) -> Dataset:
     if (path / "state.json").exists() or (path / "dataset_dict.json").exists():
         loaded = datasets.load_from_disk(str(path))
         return loaded[source.split] if isinstance(loaded, datasets.DatasetDict) else loaded
+    if path.is_dir():
+        # datasets 5.2 keys its cache of a local folder on the folder's name, so edited files would be
+        # served stale: re-read local folders every time.
+        return datasets.load_dataset(
+            source.path, name=source.name, split=source.split, download_mode="force_redownload"
+        )
     return datasets.load_dataset(source.path, name=source.name, split=source.split)
 
 
