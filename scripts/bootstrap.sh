@@ -24,6 +24,15 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libavformat\.so\.'; then
     apt_install "the FFmpeg shared libraries (libavformat, libavcodec, libavutil) are missing" ffmpeg
 fi
 
+# The Space's end-to-end test drives Debian's Chromium headless (Playwright never downloads a browser here).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+        apt_install "Chromium is missing (needed by the browser test of the Space)" chromium
+    else
+        echo "warning: no chromium on PATH; the Space's browser test will be skipped (sudo apt-get install -y chromium)" >&2
+    fi
+fi
+
 if ! "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 10)' 2>/dev/null; then
     echo "error: $PYTHON is missing or older than Python 3.10; set PYTHON=/path/to/python3.11" >&2
     exit 1
