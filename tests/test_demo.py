@@ -55,7 +55,6 @@ def test_remembered_media_changes_nothing_but_the_work(synthetic_clip, tmp_path)
     processor.save_pretrained(tmp_path / "saved")  # restored: it saves as before
 
 
-@pytest.mark.slow
 def test_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     out = tmp_path / "demo"
     config = DemoConfig(**{**vars(TOY), "out": out})
