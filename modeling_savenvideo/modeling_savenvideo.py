@@ -59,6 +59,12 @@ class SAVEnVideoModel(SAVEnVideoPreTrainedModel):
 
     def __init__(self, config: SAVEnVideoConfig):
         super().__init__(config)
+        self._build_media_modules(config)
+        self.language_model = AutoModel.from_config(config.text_config)
+        self.post_init()
+
+    def _build_media_modules(self, config: SAVEnVideoConfig) -> None:
+        """Encoders, TLP and resampler: everything before the LLM (the vLLM plugin builds the same set)."""
         self.vision_tower = AutoModel.from_config(config.vision_config)
         self.audio_tower = BeatsModel(config.audio_config) if config.use_audio else None
         self.time_projection = (
@@ -72,8 +78,6 @@ class SAVEnVideoModel(SAVEnVideoPreTrainedModel):
             else None
         )
         self.resampler = SAVEnVideoAVTSResampler(config)
-        self.language_model = AutoModel.from_config(config.text_config)
-        self.post_init()
 
     def get_input_embeddings(self):
         return self.language_model.get_input_embeddings()

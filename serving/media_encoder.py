@@ -11,12 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
-from transformers import AutoModel
 
-from savenvideo.modeling.modeling_avts_resampler import SAVEnVideoAVTSResampler
-from savenvideo.modeling.modeling_beats import BeatsModel
 from savenvideo.modeling.modeling_savenvideo import MEDIA_INPUTS, SAVEnVideoModel
-from savenvideo.modeling.modeling_temporal_projection import SAVEnVideoTemporalLinearProjection
 
 # Checkpoint key prefixes -> names in a serving model that holds this encoder as `media_encoder` and a causal LM
 # (with `model` and `lm_head`) as `language_model`. Applied in order, each at most once.
@@ -33,19 +29,7 @@ class SAVEnVideoMediaEncoder(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.config = config
-        self.vision_tower = AutoModel.from_config(config.vision_config)
-        self.audio_tower = BeatsModel(config.audio_config) if config.use_audio else None
-        self.time_projection = (
-            SAVEnVideoTemporalLinearProjection(
-                config.time_num_frequencies,
-                config.time_min_period,
-                config.time_max_period,
-                config.text_config.hidden_size,
-            )
-            if config.use_time
-            else None
-        )
-        self.resampler = SAVEnVideoAVTSResampler(config)
+        SAVEnVideoModel._build_media_modules(self, config)
 
     @property
     def dtype(self) -> torch.dtype:
