@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from .avbench_errors import PredictionLogError, UnsafeVideoPathError
-from .avbench_records import AVBenchRecord
+from .avbench_records import LETTERS, AVBenchRecord
 from .eval_models import EvalModel, ModelConfig, Question, load_model
-from .eval_prompt import question_prompt
+from .eval_prompt import ANSWER_STYLES, expected_answer, question_prompt
 from .eval_sources import EvalDataset, load_eval_dataset
 from .prediction_log import PredictionLog, read_predictions
 
 PREDICTIONS_SUFFIX = ".predictions.jsonl"
+SCORINGS = ("generate", "likelihood")
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,18 @@ class EvalConfig:
     dataset_revision: str | None = None
     limit: int | None = None
     batch_size: int = 1
+    answer_with: str = "letter"
+    """What the prompt asks for: the option's ``letter`` (the paper's) or its text (``option``)."""
+    scoring: str = "generate"
+    """``generate`` greedily and read the answer with the metric's rules, or pick the option whose answer the model
+    finds most ``likelihood``-ly (the prediction logged is then that option's letter, with the scores)."""
     progress: bool = True
 
     def __post_init__(self):
+        if self.answer_with not in ANSWER_STYLES:
+            raise ValueError(f"answer_with must be one of {ANSWER_STYLES}, got {self.answer_with!r}")
+        if self.scoring not in SCORINGS:
+            raise ValueError(f"scoring must be one of {SCORINGS}, got {self.scoring!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.limit is not None and self.limit < 1:
@@ -57,7 +67,11 @@ class EvalConfig:
         """What decides the answers; written into the results and, as a digest, into every logged prediction."""
         model = {k: v for k, v in asdict(self.model).items() if k != "device"}  # a resumed run may move
         dataset = {"name": self.dataset, "split": self.split, "config": self.dataset_config}
-        return {"model": model, "dataset": {**dataset, "revision": self.dataset_revision}}
+        return {
+            "model": model,
+            "dataset": {**dataset, "revision": self.dataset_revision},
+            "prompt": {"answer_with": self.answer_with, "scoring": self.scoring},
+        }
 
 
 def predictions_path(out: str | os.PathLike) -> Path:
@@ -113,49 +127,59 @@ def _answer_all(
     with tqdm(total=done + len(todo), initial=done, unit="question", disable=not config.progress) as bar:
         for start in range(0, len(todo), config.batch_size):
             batch = todo[start : start + config.batch_size]
-            answers = _answer_batch(model, dataset, batch, config.model.blind)
-            for record, (answer, error) in zip(batch, answers):
-                log.append(
-                    {
-                        "question_id": record.question_id,
-                        "prediction": answer,
-                        "error": error,
-                        "settings_digest": digest,
-                    }
-                )
+            answers = _answer_batch(model, dataset, batch, config)
+            for record, (answer, error, scores) in zip(batch, answers):
+                line = {"question_id": record.question_id, "prediction": answer, "error": error}
+                if scores is not None:
+                    line["choice_log_likelihoods"] = scores
+                log.append({**line, "settings_digest": digest})
             bar.update(len(batch))
 
 
+Answer = tuple[str | None, str | None, list[float] | None]
+"""(answer, None, choice scores or None), or (None, why the video cannot be read, None)."""
+
+
 def _answer_batch(
-    model: EvalModel, dataset: EvalDataset, records: Sequence[AVBenchRecord], blind: bool
-) -> list[tuple[str | None, str | None]]:
-    """(answer, None) or (None, why the video cannot be read) per record."""
-    results: list[tuple[str | None, str | None] | None] = [None] * len(records)
+    model: EvalModel, dataset: EvalDataset, records: Sequence[AVBenchRecord], config: EvalConfig
+) -> list[Answer]:
+    results: list[Answer | None] = [None] * len(records)
     asked, questions = [], []
     for index, record in enumerate(records):
         try:
-            video = None if blind else dataset.video_path(record)
+            video = None if config.model.blind else dataset.video_path(record)
         except UnsafeVideoPathError as error:
-            results[index] = (None, str(error))
+            results[index] = (None, str(error), None)
             continue
         asked.append(index)
-        questions.append(Question(question_prompt(record.question, record.options), video))
+        choices = ()
+        if config.scoring == "likelihood":
+            choices = tuple(
+                expected_answer(letter, record.options, config.answer_with)
+                for letter in LETTERS[: len(record.options)]
+            )
+        questions.append(
+            Question(question_prompt(record.question, record.options, config.answer_with), video, choices)
+        )
     for index, result in zip(asked, _ask(model, questions)):
         results[index] = result
     return results
 
 
-def _ask(model: EvalModel, questions: list[Question]) -> list[tuple[str | None, str | None]]:
+def _ask(model: EvalModel, questions: list[Question]) -> list[Answer]:
     if not questions:
         return []
     try:
         inputs = model.inputs(questions)
     except model.media_errors as error:
         if len(questions) == 1:
-            return [(None, f"{type(error).__name__}: {error}")]
+            return [(None, f"{type(error).__name__}: {error}", None)]
         # Some video in the batch cannot be read: ask one by one so the others still get answered.
         return [result for question in questions for result in _ask(model, [question])]
-    return [(answer, None) for answer in model.generate(inputs)]
+    if not questions[0].choices:
+        return [(answer, None, None) for answer in model.generate(inputs)]
+    scores = model.choose(inputs, questions)
+    return [(LETTERS[max(range(len(s)), key=s.__getitem__)], None, [round(x, 4) for x in s]) for s in scores]
 
 
 def score_run(

@@ -1,5 +1,7 @@
 """The models the eval runner can question, behind one small interface: turn a batch of questions into model
-inputs, then generate greedily (num_beams=1, no sampling, as in the paper's evaluation).
+inputs, then generate greedily (num_beams=1, no sampling, as in the paper's evaluation) or, with likelihood
+scoring, pick the option whose answer text the model finds most probable (lm-evaluation-harness's way of asking
+multiple-choice questions of models that cannot be trusted to write a letter).
 
 - ``savenvideo``: a SAVEnVideo checkpoint (remote code). ``no_audio`` withholds the audio track by clearing its
   masks, the paper's "w/o audio input" ablation; ``blind`` gives its language model the text alone.
@@ -27,10 +29,12 @@ MODEL_TYPES = ("auto", "savenvideo", "any-to-any", "causal-lm")
 
 @dataclass(frozen=True)
 class Question:
-    """What one question shows the model: the prompt text and the video (None when blind)."""
+    """What one question shows the model: the prompt text and the video (None when blind); ``choices`` are the
+    answers likelihood scoring compares, one per option (empty when the model generates)."""
 
     prompt: str
     video: Path | None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,49 @@ class EvalModel:
         answers = self.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
         return [answer.strip() for answer in answers]
 
+    def choose(self, inputs: Any, questions: Sequence[Question]) -> list[list[float]]:
+        """Log-likelihood of each question's choices (each followed by the end-of-turn token) after its prompt.
+
+        One forward pass per batch: every prompt (left-padded) is repeated once per choice with the choice's
+        tokens appended. Relative positions are all RoPE sees, so the padding in between changes nothing.
+        """
+        import torch
+
+        end = self.model.generation_config.eos_token_id
+        end = [end[0] if isinstance(end, list) else end] if end is not None else []
+        counts = [len(q.choices) for q in questions]
+        continuations = [
+            self.tokenizer.encode(c, add_special_tokens=False) + end for q in questions for c in q.choices
+        ]
+        width = max(map(len, continuations))
+        prompt_ids = inputs["input_ids"].repeat_interleave(torch.tensor(counts, device=self.device), dim=0)
+        prompt_mask = inputs["attention_mask"].repeat_interleave(torch.tensor(counts, device=self.device), dim=0)
+        tail = torch.full((len(continuations), width), self.tokenizer.pad_token_id, dtype=prompt_ids.dtype)
+        tail_mask = torch.zeros_like(tail)
+        for row, ids in enumerate(continuations):
+            tail[row, : len(ids)] = torch.tensor(ids)
+            tail_mask[row, : len(ids)] = 1
+        batch = self._repeat_media(inputs, counts)
+        batch["input_ids"] = torch.cat([prompt_ids, tail.to(self.device)], dim=1)
+        batch["attention_mask"] = torch.cat([prompt_mask, tail_mask.to(self.device)], dim=1)
+        with torch.inference_mode():
+            logits = self.model(**batch).logits[:, prompt_ids.shape[1] - 1 : -1].float()
+        picked = logits.log_softmax(-1).gather(-1, tail.to(self.device)[..., None])[..., 0]
+        scores = (picked * tail_mask.to(self.device)).sum(-1).tolist()
+        return [scores[sum(counts[:i]) : sum(counts[: i + 1])] for i in range(len(counts))]
+
+    def _repeat_media(self, inputs: Any, counts: list[int]) -> dict[str, Any]:
+        """The batch's other inputs repeated once per choice (inputs whose first axis is the batch)."""
+        import torch
+
+        repeats = torch.tensor(counts, device=self.device)
+        batch = len(counts)
+        return {
+            key: value.repeat_interleave(repeats, dim=0)
+            for key, value in inputs.items()
+            if key not in ("input_ids", "attention_mask") and torch.is_tensor(value) and value.shape[:1] == (batch,)
+        }
+
     def _processor_kwargs(self) -> dict[str, Any]:
         return {} if self.config.num_frames is None else {"num_frames": self.config.num_frames}
 
@@ -157,6 +204,12 @@ class AnyToAnyEvalModel(EvalModel):
         self.model = auto.from_pretrained(config.model, dtype=config.dtype).to(self.device).eval()
         # Each library decodes video its own way and raises its own errors (RuntimeError, OSError, av's, ...).
         self.media_errors = () if config.blind else (Exception,)
+
+    def choose(self, inputs: Any, questions: Sequence[Question]) -> list[list[float]]:
+        # Their processors flatten video patches over the whole batch: there is no per-sample axis to repeat.
+        raise NotImplementedError(
+            f"likelihood scoring is not supported for {self.config.model} (any-to-any models): use --scoring generate"
+        )
 
     def inputs(self, questions: Sequence[Question]) -> Any:
         batch = self.processor.apply_chat_template(

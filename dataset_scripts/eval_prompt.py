@@ -1,5 +1,5 @@
 """The multiple-choice prompt every evaluation here asks: the question, its lettered options, and a request
-for the letter alone.
+for the letter alone (or, with ``answer_with="option"``, for the text of the right option).
 
 One wording for the eval runner, the synthetic benchmark and the demo, so that a score from one tool can be
 compared with another's. The answer is still read by the metric's extraction rules, which accept far more
@@ -15,7 +15,13 @@ from typing import Any
 
 from .avbench_records import LETTERS
 
-INSTRUCTION = "Reply with the letter of the correct option only."
+INSTRUCTIONS = {
+    "letter": "Reply with the letter of the correct option only.",
+    "option": "Reply with the text of the correct option only.",
+}
+"""What the prompt asks for. ``option`` suits models too small to tie a letter to its option (multiple-choice
+symbol binding comes late in language models); the metric maps an option's text back to its letter."""
+ANSWER_STYLES = tuple(INSTRUCTIONS)
 
 # A label already written in front of an option ("B. ...", "(B) ..."); kept out so it is not doubled.
 _LABEL = re.compile(r"^\s*\(?(?P<letter>[A-Da-d])\s*[.):]\s*")
@@ -32,11 +38,21 @@ def option_lines(options: Sequence[str]) -> list[str]:
     return lines
 
 
-def question_prompt(question: str, options: Sequence[str]) -> str:
+def question_prompt(question: str, options: Sequence[str], answer_with: str = "letter") -> str:
     """The text of one multiple-choice question as the model reads it."""
     if len(options) > len(LETTERS):
         raise ValueError(f"at most {len(LETTERS)} options can be lettered, got {len(options)}")
-    return "\n".join([question.strip(), *option_lines(options), INSTRUCTION])
+    if answer_with not in INSTRUCTIONS:
+        raise ValueError(f"answer_with must be one of {ANSWER_STYLES}, got {answer_with!r}")
+    return "\n".join([question.strip(), *option_lines(options), INSTRUCTIONS[answer_with]])
+
+
+def expected_answer(answer: str, options: Sequence[str], answer_with: str = "letter") -> str:
+    """What a model asked with ``answer_with`` should reply to a question whose right letter is ``answer``."""
+    letter = answer.strip().upper()
+    if answer_with == "letter" or not options:
+        return letter
+    return option_lines(options)[LETTERS.index(letter)][len(letter) + 2 :]
 
 
 def user_message(prompt: str, video: str | os.PathLike | None = None) -> dict[str, Any]:

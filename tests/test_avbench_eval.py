@@ -19,7 +19,7 @@ from savenvideo.dataset_scripts.avbench_errors import DatasetFolderError, Predic
 from savenvideo.dataset_scripts.avbench_eval import EvalConfig, format_table, predictions_path, run_eval
 from savenvideo.dataset_scripts.avbench_records import AVBenchRecord
 from savenvideo.dataset_scripts.eval_models import ModelConfig, load_model
-from savenvideo.dataset_scripts.eval_prompt import INSTRUCTION, question_prompt, user_message
+from savenvideo.dataset_scripts.eval_prompt import INSTRUCTIONS, question_prompt, user_message
 from savenvideo.dataset_scripts.eval_sources import load_eval_dataset
 from savenvideo.dataset_scripts.hub_dataset import write_dataset_folder
 from savenvideo.dataset_scripts.prediction_log import PredictionLog, read_predictions
@@ -99,7 +99,7 @@ def full_run(checkpoint, bench, tmp_path_factory):
 
 def test_prompt_letters_the_options_once():
     prompt = question_prompt(" What is heard? ", ["a bell", "B. a drum", "(C) a flute"])
-    assert prompt == f"What is heard?\nA. a bell\nB. a drum\nC. a flute\n{INSTRUCTION}"
+    assert prompt == f"What is heard?\nA. a bell\nB. a drum\nC. a flute\n{INSTRUCTIONS['letter']}"
     assert user_message("hi", Path("v.mp4"))["content"] == [
         {"type": "video", "path": "v.mp4"},
         {"type": "text", "text": "hi"},
@@ -315,3 +315,81 @@ def test_any_to_any_video_model(bench, tmp_path):
     results = run_eval(EvalConfig(model, str(bench), tmp_path / "r.json", batch_size=2, progress=False))
     assert results["metrics"]["num_questions"] == len(QUESTIONS)
     assert [error["question_id"] for error in results["errors"]] == [BROKEN]
+
+
+def _choice_log_likelihood(model, question, choice):
+    """Log-likelihood of one choice after its prompt, one unpadded sequence: the reference for batched scoring."""
+    import torch
+
+    inputs = model.inputs([question])
+    end = model.model.generation_config.eos_token_id
+    ids = model.tokenizer.encode(choice, add_special_tokens=False) + [end[0] if isinstance(end, list) else end]
+    prompt = inputs["input_ids"][:, inputs["attention_mask"][0].bool()]
+    full = torch.cat([prompt, torch.tensor([ids])], dim=1)
+    batch = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
+    with torch.inference_mode():
+        logits = model.model(input_ids=full, attention_mask=torch.ones_like(full), **batch).logits[0].float()
+    logp = logits[prompt.shape[1] - 1 : -1].log_softmax(-1)
+    return float(logp[torch.arange(len(ids)), torch.tensor(ids)].sum())
+
+
+@pytest.mark.parametrize("answer_with", ["letter", "option"])
+def test_likelihood_scoring_matches_one_sequence_per_choice(checkpoint, bench, tmp_path, answer_with):
+    from savenvideo.dataset_scripts.avbench_eval import SCORINGS  # noqa: F401  (the flag exists)
+    from savenvideo.dataset_scripts.eval_models import Question
+    from savenvideo.dataset_scripts.eval_prompt import expected_answer
+
+    model = load_model(ModelConfig(model=str(checkpoint)))
+    records = [r for r in load_eval_dataset(str(bench), "test").records if r.question_id in ("q0", "q2")]
+    dataset = load_eval_dataset(str(bench), "test")
+    questions = [
+        Question(
+            question_prompt(r.question, r.options, answer_with),
+            dataset.video_path(r),
+            tuple(expected_answer(letter, r.options, answer_with) for letter in "ABCD"[: len(r.options)]),
+        )
+        for r in records
+    ]
+    batched = model.choose(model.inputs(questions), questions)  # 4 + 3 choices of different lengths, padded
+    assert [len(scores) for scores in batched] == [4, 3]
+    for question, scores in zip(questions, batched):
+        reference = [_choice_log_likelihood(model, question, choice) for choice in question.choices]
+        assert scores == pytest.approx(reference, abs=1e-3)
+
+    config = EvalConfig(
+        ModelConfig(model=str(checkpoint)),
+        str(bench),
+        tmp_path / "r.json",
+        batch_size=3,
+        progress=False,
+        answer_with=answer_with,
+        scoring="likelihood",
+    )
+    results = run_eval(config, model)
+    logged = {p["question_id"]: p for p in read_predictions(predictions_path(tmp_path / "r.json"))}
+    for record, scores in zip(records, batched):
+        expected = "ABCD"[max(range(len(scores)), key=scores.__getitem__)]
+        assert logged[record.question_id]["prediction"] == expected
+        assert logged[record.question_id]["choice_log_likelihoods"] == pytest.approx(scores, abs=1e-3)
+    assert results["metrics"]["invalid_rate"] == pytest.approx(1 / len(QUESTIONS))  # only the broken video
+    assert results["settings"]["prompt"] == {"answer_with": answer_with, "scoring": "likelihood"}
+
+
+def test_option_prompt_and_expected_answer():
+    from savenvideo.dataset_scripts.eval_prompt import expected_answer
+
+    prompt = question_prompt("Which?", ["(A) red square", "blue circle"], "option")
+    assert prompt == f"Which?\nA. red square\nB. blue circle\n{INSTRUCTIONS['option']}"
+    assert expected_answer("a", ["(A) red square", "blue circle"], "option") == "red square"
+    assert expected_answer("B", ["red square", "blue circle"], "letter") == "B"
+    with pytest.raises(ValueError, match="answer_with"):
+        question_prompt("Which?", ["x", "y"], "number")
+
+
+def test_likelihood_scoring_is_refused_for_any_to_any_models():
+    from savenvideo.dataset_scripts.eval_models import AnyToAnyEvalModel
+
+    model = AnyToAnyEvalModel.__new__(AnyToAnyEvalModel)
+    model.config = ModelConfig(model="some/video-llm")
+    with pytest.raises(NotImplementedError, match="--scoring generate"):
+        model.choose({}, [])

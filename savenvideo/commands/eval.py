@@ -29,6 +29,18 @@ def add_arguments(parser):
         default="auto",
         help="how to run the model (default: from its config.json; causal-lm only with --blind)",
     )
+    parser.add_argument(
+        "--answer-with",
+        default="letter",
+        choices=("letter", "option"),
+        help="what the prompt asks for: the option's letter (the paper's), or its text (for small models)",
+    )
+    parser.add_argument(
+        "--scoring",
+        default="generate",
+        choices=("generate", "likelihood"),
+        help="generate greedily and extract the answer, or pick the option whose answer is most likely",
+    )
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--num-frames", type=int, default=None, help="frames per video (default: the processor's)")
     parser.add_argument("--dtype", default="auto", choices=("auto", "bfloat16", "float16", "float32"))
@@ -74,5 +86,7 @@ def _config(args):
         dataset_revision=args.dataset_revision,
         limit=args.limit,
         batch_size=args.batch_size,
+        answer_with=args.answer_with,
+        scoring=args.scoring,
         progress=not args.no_progress,
     )
