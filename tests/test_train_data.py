@@ -70,6 +70,16 @@ def test_question_records_become_multiple_choice_conversations(tmp_path):
     assert row["id"] == "avbench-0"
 
 
+def test_question_records_can_be_answered_with_the_option_text(tmp_path):
+    record = {"video": "v.mp4", "question": "Which sound?", "options": ["a tone", "a chirp"], "answer": "B"}
+    source = write_jsonl(tmp_path / "avbench.jsonl", [record])
+    (row,) = load_source(DatasetSource(path=str(source), answer_with="option"))
+    assert row["messages"][0]["content"] == question_prompt("Which sound?", ["a tone", "a chirp"], "option")
+    assert row["messages"][1] == {"role": "assistant", "content": "a chirp"}
+    with pytest.raises(ValueError, match="answer_with"):
+        DatasetSource(path=str(source), answer_with="number")
+
+
 def test_saved_datasets_load_with_relative_paths_and_refuse_embedded_bytes(tmp_path, synthetic_clip):
     rows = {"video": ["clips/v.mp4"], "question": ["What happens?"], "answer": ["A shape moves."]}
     Dataset.from_dict(rows).save_to_disk(tmp_path / "saved")

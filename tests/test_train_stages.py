@@ -42,6 +42,15 @@ def test_align_audio_adds_the_audio_mlp():
     assert "model.resampler.audio_mlp.linear_2.weight" in trainable(model)
 
 
+def test_full_trains_every_parameter_without_lora():
+    model = build_tiny_model()
+    for param in model.model.vision_tower.parameters():
+        param.requires_grad_(False)
+    freeze_for_stage(model, STAGES["full"])
+    assert trainable(model) == {n for n, _ in model.named_parameters()}
+    assert not STAGES["full"].lora
+
+
 @pytest.mark.parametrize("stage", ["av_temporal", "savenvid"])
 def test_lora_stages_train_llm_adapters_and_save_resampler_and_tlp(stage):
     model = build_tiny_model()

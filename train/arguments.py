@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from savenvideo.dataset_scripts.eval_prompt import ANSWER_STYLES
+
 
 @dataclass
 class DatasetSource:
@@ -19,6 +21,13 @@ class DatasetSource:
     media_root: str | None = None
     split: str = "train"
     name: str | None = None
+    answer_with: str = "letter"
+    """How multiple-choice records are answered: `letter` (the paper's) or `option`, the text of the right option
+    (see dataset_scripts/eval_prompt.py); the prompt asks for the same."""
+
+    def __post_init__(self):
+        if self.answer_with not in ANSWER_STYLES:
+            raise ValueError(f"answer_with must be one of {ANSWER_STYLES}, got {self.answer_with!r}")
 
 
 @dataclass
@@ -29,7 +38,7 @@ class SAVEnVideoScriptArguments:
         default="savenvid",
         metadata={
             "help": "Training stage: which parameters train (see train/stages.py).",
-            "choices": ["align_visual", "align_audio", "av_temporal", "savenvid"],
+            "choices": ["align_visual", "align_audio", "av_temporal", "savenvid", "full"],
         },
     )
     dataset_mixture: list[DatasetSource] = field(

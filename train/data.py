@@ -15,7 +15,7 @@ from pathlib import Path
 import datasets
 from datasets import Dataset, Features, List, Value
 
-from savenvideo.dataset_scripts.eval_prompt import question_prompt
+from savenvideo.dataset_scripts.eval_prompt import expected_answer, question_prompt
 
 from .arguments import DatasetSource
 
@@ -55,16 +55,22 @@ def llava_messages(conversations: list[dict]) -> list[dict]:
     return messages
 
 
-def record_messages(row: dict) -> list[dict]:
+def record_messages(row: dict, answer_with: str = "letter") -> list[dict]:
     """The conversation of one record, whichever of the supported layouts it uses. Multiple-choice questions get
-    the evaluation's wording (dataset_scripts/eval_prompt.py): train as the model will be asked."""
+    the evaluation's wording (dataset_scripts/eval_prompt.py) and are answered as ``answer_with`` says: train as
+    the model will be asked."""
     if row.get("conversations"):
         return llava_messages(row["conversations"])
     if row.get("question") is not None:
         options = row.get("options")
+        if not options:
+            return [
+                {"role": "user", "content": row["question"]},
+                {"role": "assistant", "content": str(row["answer"]).strip()},
+            ]
         return [
-            {"role": "user", "content": question_prompt(row["question"], options) if options else row["question"]},
-            {"role": "assistant", "content": str(row["answer"]).strip()},
+            {"role": "user", "content": question_prompt(row["question"], options, answer_with)},
+            {"role": "assistant", "content": expected_answer(str(row["answer"]), options, answer_with)},
         ]
     if row.get("messages"):
         return [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
@@ -122,7 +128,7 @@ def load_source(source: DatasetSource, media_root: str | None = None, num_proc: 
             "id": str(row["id"]) if row.get("id") is not None else f"{label}-{index}",
             "media": media,
             "modality": modality,
-            "messages": record_messages(row),
+            "messages": record_messages(row, source.answer_with),
         }
 
     return raw.map(

@@ -51,6 +51,13 @@ STAGES = {
             lora=True,
             why="SAVEn-Vid instruction tuning: same parameters as av_temporal",
         ),
+        Stage(
+            "full",
+            (r".",),
+            lora=False,
+            why="every parameter, encoders and LLM included: for a model that starts from random weights (the "
+            "offline demo), where a frozen random LLM could never learn; not a stage of the paper",
+        ),
     )
 }
 
