@@ -1,6 +1,7 @@
 """The synthetic audio-visual benchmark: exact balance, answers recomputed from the rendered timelines, a dataset
 folder that `datasets` loads, determinism, and no way to answer from the text alone."""
 
+import os
 import re
 from collections import Counter
 
@@ -89,6 +90,28 @@ def test_answers_recomputed_from_the_rendered_timeline(benchmark):
             if record.question_type == CHOOSE_TIME_RANGE:  # every option is a real sound of the clip
                 real = {format_range(s.start, s.end) for s in timeline.sounds}
                 assert set(record.options) <= real
+
+
+def test_captions_describe_every_train_clip_from_its_rendered_timeline(benchmark):
+    import json
+
+    from savenvideo.train.arguments import DatasetSource
+    from savenvideo.train.data import load_source
+
+    lines = (benchmark.root / "captions-train.jsonl").read_text().splitlines()
+    captions = [json.loads(line) for line in lines]
+    assert {c["video"] for c in captions} == {r.video for r in benchmark.splits["train"]}  # no test clip
+    for caption in captions:
+        timeline = ClipInfo.load(benchmark.root / caption["video"]).timeline
+        expected = "; ".join(
+            f"{format_range(s.start, s.end)} the {sound_label(s)} over the {visual_label(timeline.visual_at(s.start))}"
+            for s in sorted(timeline.sounds, key=lambda s: s.start)
+        )
+        assert caption["conversations"][1]["value"] == expected
+    rows = load_source(DatasetSource(path=str(benchmark.root / "captions-train.jsonl")))
+    assert len(rows) == len(captions) and rows[0]["modality"] == "video"
+    assert all(os.path.isfile(row["media"]) for row in rows)  # relative paths resolve under the benchmark
+    assert rows[0]["messages"][0]["role"] == "user" and "<video>" not in rows[0]["messages"][0]["content"]
 
 
 def test_kinds_match_the_record_classifier_and_the_processor_reads_the_times(benchmark):
@@ -180,3 +203,21 @@ def test_command_line(tmp_path, capsys):
     assert "3 train, 3 test" in capsys.readouterr().out
     assert load_benchmark(out).config == BenchmarkConfig(videos=2, seed=0, questions_per_kind=1)
     assert cli_main(["synth-benchmark", str(tmp_path / "bad"), "--videos", "2", "--seed", "0", "--seconds", "4"]) == 2
+
+
+def test_caption_score_reads_each_shot_of_a_description():
+    from savenvideo.dataset_scripts.synthetic.benchmark_caption_score import parse_caption, score_captions
+    from savenvideo.dataset_scripts.synthetic.benchmark_captions import describe_clip
+
+    plan = plan_benchmark(SMALL)[0]
+    exact = describe_clip(plan)
+    assert score_captions([exact], [plan]) == {"shots": 5, "visual": 1.0, "sound": 1.0, "time": 1.0, "all": 1.0}
+    clauses = exact.split("; ")
+    first = parse_caption(clauses[0])[0]
+    shifted = f"{format_range(first.start + 0.5, first.end)} the {first.sound} over the {first.visual}"
+    swapped = clauses[1].replace(f"the {plan.slots[1].sound.label} over", "the silence over")
+    text = "; ".join([shifted, swapped, "gibberish", clauses[3]])  # the fifth shot is not described
+    score = score_captions([text], [plan])
+    assert score["visual"] == pytest.approx(3 / 5) and score["time"] == pytest.approx(2 / 5)
+    assert score["sound"] == pytest.approx(2 / 5) and score["all"] == pytest.approx(1 / 5)
+    assert parse_caption("no clause here") == [None]

@@ -4,6 +4,7 @@ The folder is what ``datasets.load_dataset(folder)`` reads (Parquet splits decla
 clips and their ground-truth ``.events.json`` beside it::
 
     OUT/README.md  data/train.parquet  data/test.parquet  videos/synth-00000.mp4(.events.json)  benchmark.json
+    OUT/captions-train.jsonl  (timed captions of the train clips, for alignment training; see benchmark_captions)
 
 Building is idempotent and resumable: ``benchmark.json`` (the config and counts) is written last, so a folder
 that has it with the same config is reused as is, and an interrupted build skips the clips it already wrote.
@@ -19,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..avbench_records import QUESTION_TYPES, AVBenchRecord, qa_features
+from .benchmark_captions import CAPTIONS, write_captions
 from .benchmark_card import render_card
 from .benchmark_config import BenchmarkConfig
 from .benchmark_letters import balanced_letters, place_answer
@@ -68,6 +70,8 @@ def build_benchmark(out_dir: str | Path, config: BenchmarkConfig, progress: bool
             raise SyntheticClipError(
                 root, f"holds a benchmark built with {existing}; choose another folder or delete this one"
             )
+        if not (root / CAPTIONS).is_file():  # a folder from before captions existed
+            write_captions(root, plan_benchmark(config), split_of_videos(config), _video_path)
         return load_benchmark(root)
     plans = plan_benchmark(config)
     (root / "videos").mkdir(parents=True, exist_ok=True)
@@ -77,6 +81,7 @@ def build_benchmark(out_dir: str | Path, config: BenchmarkConfig, progress: bool
         if not _already_written(path, plan):
             write_clip(path, plan.timeline, options)
     splits = benchmark_records(config, plans)
+    write_captions(root, plans, split_of_videos(config), _video_path)
     features = qa_features()
     from datasets import Dataset
 
