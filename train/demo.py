@@ -1,10 +1,16 @@
 """`savenvideo demo`: the whole project on a laptop, offline, in minutes, on a task that can actually be learned.
 
-1. Generate the synthetic audio-visual benchmark (questions that need sound, sight and time; exact answers).
-2. Build a tiny random-weight SAVEnVideo and train it with train/sft.py's trainer, processor and collator.
-3. Merge the LoRA adapter into a Hub-ready checkpoint (weights, processor, remote code, model card).
+1. Generate the synthetic audio-visual benchmark (questions that need sound, sight and time; exact answers) with
+   timed captions of its training clips.
+2. Build a tiny random-weight SAVEnVideo and train every parameter with train/sft.py's trainer, processor and
+   collator on captions and questions (the paper aligns on captions first; a random model needs them more).
+3. Save it as a Hub-ready checkpoint (weights, processor, remote code, model card).
 4. Score it with the AVBench eval runner and metric, with the paper's "w/o audio input" ablation and a blind
    (text-only) run beside it, and answer one question about a fresh clip through ``AutoModel``/``AutoProcessor``.
+
+A model this small cannot learn to tie an option's letter to its text in minutes (multiple-choice symbol binding
+comes late even in real language models), so the demo asks for the option's text (``answer_with="option"``) and
+scores by likelihood: the option whose text the model finds most probable is its answer.
 
 Every step keeps its output under ``out`` and is skipped when that output is already there, so a second run (or a
 run after a crash) only does what is missing. ``out/demo.json`` records the settings; a folder made with other
@@ -29,6 +35,8 @@ CHANCE = 0.25
 REPO_ID = "savenvid/savenvideo-tiny-synthetic-demo"
 DEMO_MODEL = {"num_queries": 8}
 """Settings of the tiny model beyond train/tiny_checkpoint.py's; ``num_frames`` always follows the clips' events."""
+ANSWER_WITH = "option"
+SCORING = "likelihood"
 ABLATIONS = {"full": {}, "no_audio_input": {"no_audio": True}, "blind": {"blind": True}}
 """Evaluations of the trained model: as trained, with the sound withheld (the paper's ablation), and text only."""
 
@@ -44,6 +52,10 @@ class DemoConfig:
     model: dict = field(default_factory=lambda: dict(DEMO_MODEL))
     max_steps: int | None = None
     """Training steps; None keeps the recipe's."""
+    benchmark_root: Path | None = None
+    """Folder that keeps the benchmark (default: ``out``); runs that share it generate it once."""
+    evaluations: tuple[str, ...] = tuple(ABLATIONS)
+    """Which of ``ABLATIONS`` to score (``full`` always)."""
     eval_batch_size: int = 16
     threads: int = 1
     """Torch threads: a tiny model gains little from more, and on a busy machine they spin against other work."""
@@ -53,6 +65,8 @@ class DemoConfig:
         data = asdict(self)
         data.pop("progress")
         data["out"] = str(self.out)
+        data["benchmark_root"] = None if self.benchmark_root is None else str(self.benchmark_root)
+        data["evaluations"] = list(self.evaluations)
         return data
 
 
@@ -86,19 +100,21 @@ def _run_steps(config: DemoConfig, out: Path, log: Callable[[str], None]) -> dic
         timings[name] = round(time.perf_counter() - start, 1)
         return result
 
-    folder = out / f"benchmark-{config.benchmark.fingerprint()}"
+    folder = Path(config.benchmark_root or out) / f"benchmark-{config.benchmark.fingerprint()}"
     benchmark = step("benchmark", lambda: build_benchmark(folder, config.benchmark, config.progress))
     init = step("tiny model", lambda: _initial_checkpoint(config))
-    adapter = step("training", lambda: _train(config, folder, init))
-    checkpoint = step("merge", lambda: _merge(init, adapter, out / "checkpoint"))
+    trained = step("training", lambda: _train(config, folder, init))
+    checkpoint = step("export", lambda: _export(init, trained, out / "checkpoint"))
     evaluations = step("evaluation", lambda: _evaluate(config, benchmark, checkpoint))
+    captions = step("captions", lambda: _describe_test_clips(config, benchmark, checkpoint))
     fresh = step("fresh clip", lambda: _ask_fresh_clip(config, checkpoint))
     step("model card", lambda: _model_card(checkpoint, evaluations["full"], fresh))
     return {
         "settings": config.to_dict(),
         "chance": CHANCE,
         "metrics": evaluations["full"],
-        "ablations": {name: evaluations[name] for name in ABLATIONS if name != "full"},
+        "ablations": {name: evaluations[name] for name in evaluations if name != "full"},
+        "captions": captions,
         "text_only_baselines": text_only_baselines(benchmark.splits["train"], benchmark.splits["test"]),
         "fresh_clip": fresh,
         "seconds": timings,
@@ -128,7 +144,8 @@ def _initial_checkpoint(config: DemoConfig) -> Path:
 
 
 def _train(config: DemoConfig, benchmark: Path, init: Path) -> Path:
-    """train/sft.py's trainer on the benchmark's train split; the processor remembers each clip once decoded."""
+    """train/sft.py's trainer on the benchmark's train split and captions; the processor remembers each clip once
+    decoded. The recipe's mixture names the parts; the demo fills in where they are."""
     from trl import ModelConfig, SFTConfig, TrlParser
 
     from savenvideo.dataset_scripts.synthetic.benchmark_media_cache import remembered_media
@@ -136,14 +153,14 @@ def _train(config: DemoConfig, benchmark: Path, init: Path) -> Path:
     from savenvideo.train.pipeline import build_trainer
 
     out = Path(config.out)
-    adapter = out / "sft"
-    if (adapter / "adapter_config.json").is_file():
-        return adapter
+    trained = out / "sft"
+    if (trained / "config.json").is_file() or (trained / "adapter_config.json").is_file():
+        return trained
     recipe = yaml.safe_load(RECIPE.read_text(encoding="utf-8"))
     recipe.update(
         model_name_or_path=str(init),
-        dataset_mixture=[{"path": str(benchmark), "split": "train"}],
-        output_dir=str(adapter),
+        dataset_mixture=[{**part, "path": str(benchmark / part["path"])} for part in recipe["dataset_mixture"]],
+        output_dir=str(trained),
         seed=config.benchmark.seed,
         disable_tqdm=not config.progress,
     )
@@ -156,15 +173,19 @@ def _train(config: DemoConfig, benchmark: Path, init: Path) -> Path:
     trainer = build_trainer(script_args, training_args, model_args)
     with remembered_media(trainer.data_collator.processor):
         trainer.train()
-    trainer.save_model(str(adapter))
-    return adapter
+    trainer.save_model(str(trained))
+    return trained
 
 
-def _merge(init: Path, adapter: Path, target: Path) -> Path:
-    from savenvideo.train.merge import merge_adapter
+def _export(init: Path, trained: Path, target: Path) -> Path:
+    """The Hub-ready checkpoint: a LoRA adapter merged into its base, or the fully trained model as it is."""
+    from savenvideo.train.merge import export_checkpoint, merge_adapter
 
     if not (target / "model.safetensors").is_file():
-        merge_adapter(init, adapter, target)
+        if (trained / "adapter_config.json").is_file():
+            merge_adapter(init, trained, target)
+        else:
+            export_checkpoint(trained, target)
     return target
 
 
@@ -180,25 +201,64 @@ def _evaluate(config: DemoConfig, benchmark, checkpoint: Path) -> dict[str, dict
         write_dataset_folder(benchmark.splits["test"], questions, kind="avbench", copy_media_from=benchmark.root)
     metrics = {}
     for name, flags in ABLATIONS.items():
-        model = ModelConfig(str(checkpoint), model_type="savenvideo", max_new_tokens=8, device="cpu", **flags)
+        if name != "full" and name not in config.evaluations:
+            continue
+        model = ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu", **flags)
         run = EvalConfig(
             model=model,
             dataset=str(questions),
             out=out / "eval" / f"{name}.json",
             batch_size=config.eval_batch_size,
+            answer_with=ANSWER_WITH,
+            scoring=SCORING,
             progress=config.progress,
         )
         metrics[name] = run_eval(run)["metrics"]
     return metrics
 
 
+def _describe_test_clips(config: DemoConfig, benchmark, checkpoint: Path) -> dict[str, dict]:
+    """Per-shot perception on the test clips (see benchmark_caption_score), with and without the sound."""
+    from savenvideo.dataset_scripts.eval_models import ModelConfig, Question, load_model
+    from savenvideo.dataset_scripts.synthetic.benchmark_builder import plan_benchmark, split_of_videos
+    from savenvideo.dataset_scripts.synthetic.benchmark_caption_score import score_captions
+    from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQUEST
+
+    out = Path(config.out) / "eval" / "captions.json"
+    if out.is_file():
+        return json.loads(out.read_text(encoding="utf-8"))
+    plans = [
+        plan
+        for plan, split in zip(plan_benchmark(config.benchmark), split_of_videos(config.benchmark))
+        if split == "test"
+    ]
+    scores = {}
+    for name, flags in ABLATIONS.items():
+        if name == "blind" or (name != "full" and name not in config.evaluations):
+            continue
+        model = load_model(
+            ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu", max_new_tokens=160, **flags)
+        )
+        captions = []
+        for start in range(0, len(plans), config.eval_batch_size):
+            chunk = plans[start : start + config.eval_batch_size]
+            questions = [Question(CAPTION_REQUEST, benchmark.root / "videos" / f"{p.video_id}.mp4") for p in chunk]
+            captions += model.generate(model.inputs(questions))
+        scores[name] = {**score_captions(captions, plans), "example": captions[0]}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+    return scores
+
+
 def _ask_fresh_clip(config: DemoConfig, checkpoint: Path) -> dict[str, Any]:
-    """One question about a clip no split holds, answered by the checkpoint loaded as a Hub user would load it."""
+    """One question about a clip no split holds, answered by the checkpoint loaded as a Hub user would load it: the
+    text it generates, and the option the eval's likelihood scoring picks."""
     import numpy as np
     import torch
     from transformers import AutoModel, AutoProcessor
 
-    from savenvideo.dataset_scripts.eval_prompt import question_prompt, user_message
+    from savenvideo.dataset_scripts.eval_models import ModelConfig, Question, load_model
+    from savenvideo.dataset_scripts.eval_prompt import expected_answer, question_prompt, user_message
     from savenvideo.dataset_scripts.synthetic import ClipOptions, write_clip
     from savenvideo.dataset_scripts.synthetic.benchmark_letters import place_answer
     from savenvideo.dataset_scripts.synthetic.benchmark_plan import plan_clip
@@ -217,19 +277,24 @@ def _ask_fresh_clip(config: DemoConfig, checkpoint: Path) -> dict[str, Any]:
         write_clip(clip, plan.timeline, ClipOptions(size=(bench.width, bench.height), fps=bench.fps))
     processor = AutoProcessor.from_pretrained(checkpoint, trust_remote_code=True)
     model = AutoModel.from_pretrained(checkpoint, trust_remote_code=True).eval()
-    prompt = question_prompt(question.text, options)
+    prompt = question_prompt(question.text, options, ANSWER_WITH)
     inputs = processor.apply_chat_template(
         [user_message(prompt, clip)], add_generation_prompt=True, tokenize=True, return_dict=True
     )
     with torch.inference_mode():
-        output = model.generate(**inputs, max_new_tokens=8, do_sample=False)
+        output = model.generate(**inputs, max_new_tokens=24, do_sample=False)
     answer = processor.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True).strip()
+    scorer = load_model(ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu"))
+    choices = tuple(expected_answer(choice, options, ANSWER_WITH) for choice in "ABCD"[: len(options)])
+    asked = [Question(prompt, clip, choices)]
+    scores = scorer.choose(scorer.inputs(asked), asked)[0]
     return {
         "video": str(clip),
         "question": question.text,
         "options": options,
         "kind": question.kind,
         "model_answer": answer,
+        "likelihood_choice": "ABCD"[max(range(len(scores)), key=scores.__getitem__)],
         "correct_answer": letter,
     }
 
@@ -255,7 +320,7 @@ def _model_card(checkpoint: Path, metrics: dict, fresh: dict) -> Path:
     )
     example = CardExample(
         video=fresh["video"],
-        question=question_prompt(fresh["question"], fresh["options"]),
+        question=question_prompt(fresh["question"], fresh["options"], ANSWER_WITH),
         answer=fresh["model_answer"],
         title=fresh["kind"],
     )
@@ -277,9 +342,18 @@ def format_results(results: dict[str, Any]) -> str:
         cells = "  ".join(f"{100 * group['accuracy']:>13.1f}%" for group in groups)
         prior = f"{100 * blind_text:>9.1f}%" if name == "all questions" else f"{'':>10}"
         lines.append(f"{name:<{width}}  {groups[0]['num_questions']:>5}  {cells}  {prior}  {100 * CHANCE:>5.0f}%")
+    shots = results["captions"]
+    lines.append(
+        "test-clip descriptions, share of shots right (picture / sound / time / all three): "
+        + "; ".join(
+            f"{name}: " + " / ".join(f"{100 * shots[name][part]:.0f}%" for part in ("visual", "sound", "time", "all"))
+            for name in shots
+        )
+    )
     fresh = results["fresh_clip"]
     lines.append(
-        f"fresh clip: {fresh['question']} -> model: {fresh['model_answer']!r}, correct: {fresh['correct_answer']}"
+        f"fresh clip: {fresh['question']} -> model says {fresh['model_answer']!r}, likeliest option "
+        f"{fresh['likelihood_choice']}, correct: {fresh['correct_answer']}"
     )
     lines.append("seconds: " + ", ".join(f"{name} {seconds:g}" for name, seconds in results["seconds"].items()))
     return "\n".join(lines)

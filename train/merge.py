@@ -15,6 +15,15 @@ from transformers import AutoModel, AutoProcessor
 PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")
 
 
+def export_checkpoint(trained: str | Path, out: str | Path) -> Path:
+    """A fully trained model (no adapter) written as `merge_adapter` writes merged ones: through the Auto classes,
+    so the folder gets the remote code next to the weights."""
+    out = Path(out)
+    AutoModel.from_pretrained(trained, trust_remote_code=True, dtype="auto").save_pretrained(out)
+    AutoProcessor.from_pretrained(trained, trust_remote_code=True).save_pretrained(out)
+    return out
+
+
 def merge_adapter(base: str | Path, adapter: str | Path, out: str | Path) -> Path:
     """Write base + adapter, merged, with the processor (the adapter's copy if training saved one) to `out`."""
     out = Path(out)
