@@ -69,7 +69,7 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     assert "savenvideo-tiny-synthetic-demo" in (checkpoint / "README.md").read_text()
     assert saved["fresh_clip"]["correct_answer"] in "ABCD"
     assert saved["fresh_clip"]["likelihood_choice"] in "ABCD"
-    assert set(saved["captions"]) == {"full", "no_audio_input"}
+    assert set(saved["captions"]) == {"train_prior", "full", "no_audio_input"}
     assert saved["captions"]["full"]["shots"] == config.benchmark.test_videos * config.benchmark.slots
     assert saved["settings"]["benchmark"] == config.benchmark.to_dict()
     assert "chance" in capsys.readouterr().out

@@ -221,3 +221,12 @@ def test_caption_score_reads_each_shot_of_a_description():
     assert score["visual"] == pytest.approx(3 / 5) and score["time"] == pytest.approx(2 / 5)
     assert score["sound"] == pytest.approx(2 / 5) and score["all"] == pytest.approx(1 / 5)
     assert parse_caption("no clause here") == [None]
+
+
+def test_the_prior_caption_knows_where_times_fall_but_not_what_plays():
+    from savenvideo.dataset_scripts.synthetic.benchmark_caption_score import prior_caption, score_captions
+
+    plans = plan_benchmark(BenchmarkConfig(videos=60, seed=1))
+    score = score_captions([prior_caption(plans[:40])] * 20, plans[40:])
+    assert score["time"] > 0.9  # shots sit in fixed slots: this is why the demo reports the prior
+    assert score["visual"] < 0.3 and score["sound"] < 0.3

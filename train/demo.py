@@ -221,18 +221,17 @@ def _describe_test_clips(config: DemoConfig, benchmark, checkpoint: Path) -> dic
     """Per-shot perception on the test clips (see benchmark_caption_score), with and without the sound."""
     from savenvideo.dataset_scripts.eval_models import ModelConfig, Question, load_model
     from savenvideo.dataset_scripts.synthetic.benchmark_builder import plan_benchmark, split_of_videos
-    from savenvideo.dataset_scripts.synthetic.benchmark_caption_score import score_captions
+    from savenvideo.dataset_scripts.synthetic.benchmark_caption_score import prior_caption, score_captions
     from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQUEST
 
     out = Path(config.out) / "eval" / "captions.json"
     if out.is_file():
         return json.loads(out.read_text(encoding="utf-8"))
-    plans = [
-        plan
-        for plan, split in zip(plan_benchmark(config.benchmark), split_of_videos(config.benchmark))
-        if split == "test"
-    ]
-    scores = {}
+    splits = split_of_videos(config.benchmark)
+    every = plan_benchmark(config.benchmark)
+    plans = [plan for plan, split in zip(every, splits) if split == "test"]
+    prior = prior_caption([plan for plan, split in zip(every, splits) if split == "train"])
+    scores = {"train_prior": {**score_captions([prior] * len(plans), plans), "example": prior}}
     for name, flags in ABLATIONS.items():
         if name == "blind" or (name != "full" and name not in config.evaluations):
             continue

@@ -59,3 +59,23 @@ def score_captions(captions: Sequence[str], plans: Sequence[ClipPlan]) -> dict:
             for name, ok in right.items():
                 hits[name] += ok
     return {"shots": shots, **{name: count / shots if shots else float("nan") for name, count in hits.items()}}
+
+
+def prior_caption(plans: Sequence[ClipPlan]) -> str:
+    """The caption a model that never looks or listens would write after seeing ``plans`` (the training clips):
+    per shot position, the median sound times and the most frequent sound and picture. The baseline for
+    ``score_captions``: times in this benchmark sit near fixed places, so time ranges alone prove little."""
+    import statistics
+    from collections import Counter
+
+    from .benchmark_questions import format_range
+
+    clauses = []
+    for index in range(min(len(plan.slots) for plan in plans)):
+        slots = [plan.slots[index] for plan in plans]
+        start = statistics.median(slot.sound_start for slot in slots)
+        end = statistics.median(slot.sound_end for slot in slots)
+        sound = Counter(slot.sound.label for slot in slots).most_common(1)[0][0]
+        visual = Counter(slot.visual.label for slot in slots).most_common(1)[0][0]
+        clauses.append(f"{format_range(start, end)} the {sound} over the {visual}")
+    return "; ".join(clauses)
