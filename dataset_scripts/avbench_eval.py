@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .avbench_errors import PredictionLogError, UnsafeVideoPathError
-from .avbench_records import LETTERS, AVBenchRecord
-from .eval_models import EvalModel, ModelConfig, Question, load_model
-from .eval_prompt import ANSWER_STYLES, expected_answer, question_prompt
+from .avbench_records import AVBenchRecord
+from .eval_models import EvalModel, ModelConfig, Question, best_choice, load_model
+from .eval_prompt import ANSWER_STYLES, answer_choices, question_prompt
 from .eval_sources import EvalDataset, load_eval_dataset
 from .prediction_log import PredictionLog, read_predictions
 
@@ -152,12 +152,7 @@ def _answer_batch(
             results[index] = (None, str(error), None)
             continue
         asked.append(index)
-        choices = ()
-        if config.scoring == "likelihood":
-            choices = tuple(
-                expected_answer(letter, record.options, config.answer_with)
-                for letter in LETTERS[: len(record.options)]
-            )
+        choices = answer_choices(record.options, config.answer_with) if config.scoring == "likelihood" else ()
         questions.append(
             Question(question_prompt(record.question, record.options, config.answer_with), video, choices)
         )
@@ -179,7 +174,7 @@ def _ask(model: EvalModel, questions: list[Question]) -> list[Answer]:
     if not questions[0].choices:
         return [(answer, None, None) for answer in model.generate(inputs)]
     scores = model.choose(inputs, questions)
-    return [(LETTERS[max(range(len(s)), key=s.__getitem__)], None, [round(x, 4) for x in s]) for s in scores]
+    return [(best_choice(s), None, [round(x, 4) for x in s]) for s in scores]
 
 
 def score_run(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .avbench_records import LETTERS
 from .eval_prompt import user_message
 
 MODEL_TYPES = ("auto", "savenvideo", "any-to-any", "causal-lm")
@@ -55,6 +56,11 @@ class ModelConfig:
             raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+
+
+def best_choice(scores: Sequence[float]) -> str:
+    """The letter of the highest-scoring choice (the first one on a tie)."""
+    return LETTERS[max(range(len(scores)), key=scores.__getitem__)]
 
 
 def detect_model_type(model: str) -> str:
@@ -121,37 +127,29 @@ class EvalModel:
         end = self.model.generation_config.eos_token_id
         end = [end[0] if isinstance(end, list) else end] if end is not None else []
         counts = [len(q.choices) for q in questions]
+        repeats = torch.tensor(counts, device=self.device)
         continuations = [
             self.tokenizer.encode(c, add_special_tokens=False) + end for q in questions for c in q.choices
         ]
         width = max(map(len, continuations))
-        prompt_ids = inputs["input_ids"].repeat_interleave(torch.tensor(counts, device=self.device), dim=0)
-        prompt_mask = inputs["attention_mask"].repeat_interleave(torch.tensor(counts, device=self.device), dim=0)
+        batch = {
+            key: value.repeat_interleave(repeats, dim=0)
+            for key, value in inputs.items()
+            if torch.is_tensor(value) and value.shape[:1] == (len(questions),)
+        }
+        prompt_ids, prompt_mask = batch["input_ids"], batch["attention_mask"]
         tail = torch.full((len(continuations), width), self.tokenizer.pad_token_id, dtype=prompt_ids.dtype)
         tail_mask = torch.zeros_like(tail)
         for row, ids in enumerate(continuations):
             tail[row, : len(ids)] = torch.tensor(ids)
             tail_mask[row, : len(ids)] = 1
-        batch = self._repeat_media(inputs, counts)
         batch["input_ids"] = torch.cat([prompt_ids, tail.to(self.device)], dim=1)
         batch["attention_mask"] = torch.cat([prompt_mask, tail_mask.to(self.device)], dim=1)
         with torch.inference_mode():
             logits = self.model(**batch).logits[:, prompt_ids.shape[1] - 1 : -1].float()
         picked = logits.log_softmax(-1).gather(-1, tail.to(self.device)[..., None])[..., 0]
-        scores = (picked * tail_mask.to(self.device)).sum(-1).tolist()
-        return [scores[sum(counts[:i]) : sum(counts[: i + 1])] for i in range(len(counts))]
-
-    def _repeat_media(self, inputs: Any, counts: list[int]) -> dict[str, Any]:
-        """The batch's other inputs repeated once per choice (inputs whose first axis is the batch)."""
-        import torch
-
-        repeats = torch.tensor(counts, device=self.device)
-        batch = len(counts)
-        return {
-            key: value.repeat_interleave(repeats, dim=0)
-            for key, value in inputs.items()
-            if key not in ("input_ids", "attention_mask") and torch.is_tensor(value) and value.shape[:1] == (batch,)
-        }
+        scores = (picked * tail_mask.to(self.device)).sum(-1).cpu()
+        return [part.tolist() for part in scores.split(counts)]
 
     def _processor_kwargs(self) -> dict[str, Any]:
         return {} if self.config.num_frames is None else {"num_frames": self.config.num_frames}

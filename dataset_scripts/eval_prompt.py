@@ -55,6 +55,11 @@ def expected_answer(answer: str, options: Sequence[str], answer_with: str = "let
     return option_lines(options)[LETTERS.index(letter)][len(letter) + 2 :]
 
 
+def answer_choices(options: Sequence[str], answer_with: str = "letter") -> tuple[str, ...]:
+    """The expected answer for each option in turn: what likelihood scoring compares."""
+    return tuple(expected_answer(letter, options, answer_with) for letter in LETTERS[: len(options)])
+
+
 def user_message(prompt: str, video: str | os.PathLike | None = None) -> dict[str, Any]:
     """The user turn of a chat: the video first (when there is one), then the prompt."""
     content: list[dict[str, Any]] = []

@@ -200,9 +200,7 @@ def _evaluate(config: DemoConfig, benchmark, checkpoint: Path) -> dict[str, dict
     if not (questions / "README.md").is_file():
         write_dataset_folder(benchmark.splits["test"], questions, kind="avbench", copy_media_from=benchmark.root)
     metrics = {}
-    for name, flags in ABLATIONS.items():
-        if name != "full" and name not in config.evaluations:
-            continue
+    for name, flags in _scored(config).items():
         model = ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu", **flags)
         run = EvalConfig(
             model=model,
@@ -215,6 +213,11 @@ def _evaluate(config: DemoConfig, benchmark, checkpoint: Path) -> dict[str, dict
         )
         metrics[name] = run_eval(run)["metrics"]
     return metrics
+
+
+def _scored(config: DemoConfig) -> dict[str, dict]:
+    """The evaluations of ``ABLATIONS`` this run scores: ``full`` and those ``config.evaluations`` names."""
+    return {name: flags for name, flags in ABLATIONS.items() if name == "full" or name in config.evaluations}
 
 
 def _describe_test_clips(config: DemoConfig, benchmark, checkpoint: Path) -> dict[str, dict]:
@@ -232,8 +235,8 @@ def _describe_test_clips(config: DemoConfig, benchmark, checkpoint: Path) -> dic
     plans = [plan for plan, split in zip(every, splits) if split == "test"]
     prior = prior_caption([plan for plan, split in zip(every, splits) if split == "train"])
     scores = {"train_prior": {**score_captions([prior] * len(plans), plans), "example": prior}}
-    for name, flags in ABLATIONS.items():
-        if name == "blind" or (name != "full" and name not in config.evaluations):
+    for name, flags in _scored(config).items():
+        if name == "blind":  # a description without the video says nothing about perception
             continue
         model = load_model(
             ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu", max_new_tokens=160, **flags)
@@ -253,11 +256,9 @@ def _ask_fresh_clip(config: DemoConfig, checkpoint: Path) -> dict[str, Any]:
     """One question about a clip no split holds, answered by the checkpoint loaded as a Hub user would load it: the
     text it generates, and the option the eval's likelihood scoring picks."""
     import numpy as np
-    import torch
-    from transformers import AutoModel, AutoProcessor
 
-    from savenvideo.dataset_scripts.eval_models import ModelConfig, Question, load_model
-    from savenvideo.dataset_scripts.eval_prompt import expected_answer, question_prompt, user_message
+    from savenvideo.dataset_scripts.eval_models import ModelConfig, Question, best_choice, load_model
+    from savenvideo.dataset_scripts.eval_prompt import answer_choices, question_prompt
     from savenvideo.dataset_scripts.synthetic import ClipOptions, write_clip
     from savenvideo.dataset_scripts.synthetic.benchmark_letters import place_answer
     from savenvideo.dataset_scripts.synthetic.benchmark_plan import plan_clip
@@ -274,26 +275,21 @@ def _ask_fresh_clip(config: DemoConfig, checkpoint: Path) -> dict[str, Any]:
     if not clip.is_file():
         clip.parent.mkdir(parents=True, exist_ok=True)
         write_clip(clip, plan.timeline, ClipOptions(size=(bench.width, bench.height), fps=bench.fps))
-    processor = AutoProcessor.from_pretrained(checkpoint, trust_remote_code=True)
-    model = AutoModel.from_pretrained(checkpoint, trust_remote_code=True).eval()
+    # The eval runner's SAVEnVideo wrapper loads with AutoModel / AutoProcessor and trust_remote_code, as a Hub
+    # user would; the same inputs serve greedy generation and likelihood scoring.
+    model = load_model(ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu", max_new_tokens=24))
     prompt = question_prompt(question.text, options, ANSWER_WITH)
-    inputs = processor.apply_chat_template(
-        [user_message(prompt, clip)], add_generation_prompt=True, tokenize=True, return_dict=True
-    )
-    with torch.inference_mode():
-        output = model.generate(**inputs, max_new_tokens=24, do_sample=False)
-    answer = processor.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True).strip()
-    scorer = load_model(ModelConfig(str(checkpoint), model_type="savenvideo", device="cpu"))
-    choices = tuple(expected_answer(choice, options, ANSWER_WITH) for choice in "ABCD"[: len(options)])
-    asked = [Question(prompt, clip, choices)]
-    scores = scorer.choose(scorer.inputs(asked), asked)[0]
+    asked = [Question(prompt, clip, answer_choices(options, ANSWER_WITH))]
+    inputs = model.inputs(asked)
+    answer = model.generate(inputs)[0]
+    scores = model.choose(inputs, asked)[0]
     return {
         "video": str(clip),
         "question": question.text,
         "options": options,
         "kind": question.kind,
         "model_answer": answer,
-        "likelihood_choice": "ABCD"[max(range(len(scores)), key=scores.__getitem__)],
+        "likelihood_choice": best_choice(scores),
         "correct_answer": letter,
     }
 
