@@ -18,8 +18,15 @@ from savenvideo.train.data import load_mixture, load_source, resolve_media
 TEXT = {"question": Value("string"), "answer": Value("string")}
 
 
-def write_jsonl(path, records):
+def write_jsonl(path, records, media_root=None, media=True):
+    """A conversation file and, with ``media``, empty stand-ins for the files it names (under ``media_root``)."""
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    for record in records if media else ():
+        for key in ("video", "image", "audio"):
+            if key in record:
+                target = (media_root or path.parent) / record[key]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
     return path
 
 
@@ -50,7 +57,7 @@ def test_media_paths_resolve_under_the_root_lexically(tmp_path):
 def test_llava_records_become_messages_with_modality(tmp_path):
     records = [llava(0, "video"), llava(1, "image", "b.jpg"), llava(2, "audio", "c.wav")]
     records.append({"id": "t", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]})
-    source = write_jsonl(tmp_path / "train.jsonl", records)
+    source = write_jsonl(tmp_path / "train.jsonl", records, media_root=tmp_path / "media")
     rows = load_source(DatasetSource(path=str(source), media_root=str(tmp_path / "media")))
     assert [r["modality"] for r in rows] == ["video", "image", "audio", "text"]
     assert rows[0]["media"] == str(tmp_path / "media" / "a.mp4") and rows[3]["media"] is None
@@ -83,6 +90,8 @@ def test_question_records_can_be_answered_with_the_option_text(tmp_path):
 def test_saved_datasets_load_with_relative_paths_and_refuse_embedded_bytes(tmp_path, synthetic_clip):
     rows = {"video": ["clips/v.mp4"], "question": ["What happens?"], "answer": ["A shape moves."]}
     Dataset.from_dict(rows).save_to_disk(tmp_path / "saved")
+    (tmp_path / "saved" / "clips").mkdir()
+    (tmp_path / "saved" / "clips" / "v.mp4").touch()
     (row,) = load_source(DatasetSource(path=str(tmp_path / "saved")))
     assert row["media"] == str(tmp_path / "saved" / "clips" / "v.mp4") and row["modality"] == "video"
     assert row["messages"] == [
@@ -94,6 +103,22 @@ def test_saved_datasets_load_with_relative_paths_and_refuse_embedded_bytes(tmp_p
     embedded.save_to_disk(tmp_path / "embedded")  # copies the file's bytes into the dataset
     with pytest.raises(ValueError, match="bytes"):
         load_source(DatasetSource(path=str(tmp_path / "embedded")))
+
+
+def test_a_source_whose_media_are_all_missing_stops_before_training(tmp_path):
+    """A mistyped media root must not leave the run training on the other sources alone."""
+    source = write_jsonl(tmp_path / "train.jsonl", [llava(i, path=f"v{i}.mp4") for i in range(3)], media=False)
+    with pytest.raises(FileNotFoundError, match=r"'train': none of its 3 media files exists .*v0\.mp4"):
+        load_source(DatasetSource(path=str(source), media_root=str(tmp_path / "elsewhere")))
+
+
+def test_a_few_missing_media_are_warned_about_and_left_to_the_collator(tmp_path, caplog):
+    source = write_jsonl(tmp_path / "train.jsonl", [llava(i, path=f"v{i}.mp4") for i in range(4)])
+    (tmp_path / "v2.mp4").unlink()
+    with caplog.at_level("WARNING", logger="savenvideo.train.data"):
+        rows = load_source(DatasetSource(path=str(source)))
+    assert len(rows) == 4
+    assert "1 of 4 media files are missing" in caplog.text and "v2.mp4" in caplog.text
 
 
 def test_a_record_with_two_media_is_refused(tmp_path):

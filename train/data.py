@@ -8,6 +8,7 @@ runs in the dataloader workers.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -18,6 +19,8 @@ from datasets import Dataset, Features, List, Value
 from savenvideo.dataset_scripts.eval_prompt import expected_answer, question_prompt
 
 from .arguments import DatasetSource
+
+logger = logging.getLogger(__name__)
 
 MEDIA_KEYS = ("video", "image", "audio")
 ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
@@ -131,13 +134,39 @@ def load_source(source: DatasetSource, media_root: str | None = None, num_proc: 
             "messages": record_messages(row, source.answer_with),
         }
 
-    return raw.map(
+    rows = raw.map(
         normalize,
         with_indices=True,
         remove_columns=raw.column_names,
         features=FEATURES,
         num_proc=num_proc,
         desc=f"Normalizing {label}",
+    )
+    check_media_present(rows, label, root)
+    return rows
+
+
+def check_media_present(rows: Dataset, label: str, root: str | None) -> None:
+    """Stop before training when a source's media are all missing (a wrong media root, an unfetched folder).
+
+    A few missing files are only warned about: the collator drops and counts them, as it does unreadable ones.
+    Without this check a mistyped root would silently train on the other sources alone.
+    """
+    paths = {path for path in rows["media"] if path is not None and "://" not in path}
+    missing = sorted(path for path in paths if not os.path.exists(path))
+    if not missing:
+        return
+    if len(missing) == len(paths):
+        raise FileNotFoundError(
+            f"dataset source {label!r}: none of its {len(paths)} media files exists (e.g. {missing[0]}); "
+            f"media root: {root!r}"
+        )
+    logger.warning(
+        "dataset source %r: %d of %d media files are missing (e.g. %s); their samples will be dropped",
+        label,
+        len(missing),
+        len(paths),
+        missing[0],
     )
 
 
