@@ -2,7 +2,8 @@
 
 Nothing can be downloaded at run time, so we train a small byte-level BPE on a built-in corpus and wrap it in
 ``Qwen2Tokenizer`` with Qwen2's ChatML template and the special tokens SAVEnVideo needs. It behaves like the
-real one (byte-level, so any text round-trips) but has a vocabulary of a few hundred tokens.
+real one (byte-level, so any text round-trips) but has a vocabulary of a few hundred tokens, in which the words
+the tests and the synthetic benchmark write are whole tokens.
 """
 
 from __future__ import annotations
@@ -33,17 +34,27 @@ CHATML_TEMPLATE = (
 )
 
 
+WORDS = (
+    "the a an of to in on at and or is was what which when where who why how video audio sound frame clip scene "
+    "screen colour color text card tone noise silence pitch question answer option options choose best from between "
+    "seconds second minute time interval during while after before first last appears plays played play shown heard "
+    "you are helpful assistant user system describe happens moving left right up down large small nearest each every "
+    "shot its order over with this that reply correct only letter What Which When Describe Reply "
+    # the synthetic benchmark's colours, forms and sounds (dataset_scripts/synthetic/benchmark_catalogue.py)
+    "red green blue yellow cyan magenta orange purple black white gray circle square triangle "
+    "low hum buzz high beep whistle rising falling chirp burst slow fast clicks Hz"
+).split()
+"""Words the tiny model reads and writes. Each becomes one token, with and without a leading space (an answer's
+first word follows a newline), so a label is a word or two, as it is for Qwen2's own tokenizer."""
+WORD_REPEATS = 4
+"""How often each word form appears in the corpus: BPE merges only pairs seen at least twice."""
+
+
 def _training_corpus() -> list[str]:
     """Short English, timestamps and multiple-choice phrasing: what tests and the demo actually write."""
-    words = (
-        "the a an of to in on at and or is was what which when where who why how video audio sound frame "
-        "clip scene screen colour color red green blue yellow white black square circle text card tone chirp "
-        "click noise hum beep silence high low pitch question answer option options choose best from between "
-        "seconds second minute time interval during while after before first last appears plays shown heard "
-        "you are helpful assistant user system describe happens moving left right up down large small"
-    ).split()
-    sentences = [" ".join(w) for w in itertools.permutations(words[:12], 3)][:400]
-    sentences += [f"{w.capitalize()} {v}." for w, v in zip(words, reversed(words))]
+    words = [word for word in WORDS for _ in range(WORD_REPEATS)]
+    sentences = [" ".join(words[start:] + words[:start]) for start in range(0, len(words), len(WORDS) // 3)]
+    sentences += words  # the bare forms, as at the start of a line
     sentences += [
         f"At 00:{m:02d}:{s:02d}.{ms:03d}" for m, s, ms in itertools.product(range(0, 60, 7), range(0, 60, 9), (0, 480))
     ]
@@ -52,7 +63,7 @@ def _training_corpus() -> list[str]:
     return sentences
 
 
-def build_tiny_tokenizer(vocab_size: int = 640) -> Qwen2Tokenizer:
+def build_tiny_tokenizer(vocab_size: int = 1024) -> Qwen2Tokenizer:
     """Train a byte-level BPE offline and return it as a ``Qwen2Tokenizer`` with ChatML and media tokens."""
     from tokenizers import ByteLevelBPETokenizer
 

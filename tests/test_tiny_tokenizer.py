@@ -48,3 +48,18 @@ def test_eos_ends_the_assistant_turn_and_pad_is_endoftext_as_in_qwen2_instruct()
     tokenizer = build_tiny_tokenizer()
     assert tokenizer.eos_token == "<|im_end|>"
     assert tokenizer.pad_token == "<|endoftext|>"
+
+
+def test_every_word_the_synthetic_benchmark_writes_is_one_token():
+    """Labels and question words stay whole, with or without a leading space, as in Qwen2's own vocabulary:
+    a model this small must not spend its two layers gluing "fal" + "ling" back together."""
+    from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQUEST
+    from savenvideo.dataset_scripts.synthetic.benchmark_catalogue import DISTINCT_SOUNDS, FORMS, NAMED_COLOURS
+
+    tokenizer = build_tiny_tokenizer()
+    labels = [colour.name for colour in NAMED_COLOURS] + list(FORMS) + [sound.label for sound in DISTINCT_SOUNDS]
+    sentences = labels + ["What was on screen when the rising chirp played?", CAPTION_REQUEST]
+    for sentence in sentences:
+        words = sentence.replace("?", "").replace(",", "").replace(".", "").replace(":", "").split()
+        for form in (words[0], *[" " + word for word in words]):
+            assert len(tokenizer.encode(form)) == 1, (sentence, form, tokenizer.tokenize(form))

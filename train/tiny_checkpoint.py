@@ -31,7 +31,7 @@ TINY_AUDIO = {
     "max_distance": 64,
 }
 TINY_TEXT = {
-    "vocab_size": 512,
+    "vocab_size": 768,
     "hidden_size": 64,
     "intermediate_size": 128,
     "num_hidden_layers": 2,
