@@ -88,8 +88,8 @@ def run_demo(config: DemoConfig, log: Callable[[str], None] = print) -> dict[str
 
 
 def _run_steps(config: DemoConfig, out: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    from savenvideo.dataset_scripts.synthetic.benchmark_baselines import text_only_baselines
-    from savenvideo.dataset_scripts.synthetic.benchmark_builder import build_benchmark
+    from savenvideo.dataset_scripts.synthetic.benchmark_baselines import one_sense_baselines, text_only_baselines
+    from savenvideo.dataset_scripts.synthetic.benchmark_builder import build_benchmark, plan_benchmark
 
     timings: dict[str, float] = {}
 
@@ -116,6 +116,9 @@ def _run_steps(config: DemoConfig, out: Path, log: Callable[[str], None]) -> dic
         "ablations": {name: evaluations[name] for name in evaluations if name != "full"},
         "captions": captions,
         "text_only_baselines": text_only_baselines(benchmark.splits["train"], benchmark.splits["test"]),
+        "one_sense_baselines": one_sense_baselines(
+            benchmark.splits["test"], {plan.video_id: plan for plan in plan_benchmark(config.benchmark)}
+        ),
         "fresh_clip": fresh,
         "seconds": timings,
     }
@@ -323,20 +326,27 @@ def _model_card(checkpoint: Path, metrics: dict, fresh: dict) -> Path:
 
 
 def format_results(results: dict[str, Any]) -> str:
-    """Accuracy per question kind: the trained model, the ablations, the best text-only baseline, and chance."""
+    """Accuracy per question kind: the trained model, the ablations, the best text-only baseline, the one-sense
+    baselines (a perfect eye or ear counting occurrences), and chance."""
     columns = {"model": results["metrics"], **results["ablations"]}
     blind_text = max(results["text_only_baselines"].values())
     kinds = list(results["metrics"].get("per_question_type", {}))
     width = max(len(name) for name in ["all questions", *kinds])
     header = f"{'':<{width}}  {'n':>5}  " + "  ".join(f"{name:>14}" for name in columns)
-    lines = [header + f"  {'text prior':>10}  {'chance':>6}"]
+    senses = results.get("one_sense_baselines", {})
+    lines = [header + f"  {'text prior':>10}" + "".join(f"  {name.replace('_', ' '):>12}" for name in senses)]
+    lines[0] += f"  {'chance':>6}"
     for name in ["all questions", *kinds]:
         groups = [
             metrics if name == "all questions" else metrics["per_question_type"][name] for metrics in columns.values()
         ]
         cells = "  ".join(f"{100 * group['accuracy']:>13.1f}%" for group in groups)
         prior = f"{100 * blind_text:>9.1f}%" if name == "all questions" else f"{'':>10}"
-        lines.append(f"{name:<{width}}  {groups[0]['num_questions']:>5}  {cells}  {prior}  {100 * CHANCE:>5.0f}%")
+        kind = "all" if name == "all questions" else name
+        sensed = "".join(f"  {100 * by_kind[kind]:>11.1f}%" for by_kind in senses.values())
+        lines.append(
+            f"{name:<{width}}  {groups[0]['num_questions']:>5}  {cells}  {prior}{sensed}  {100 * CHANCE:>5.0f}%"
+        )
     shots = results["captions"]
     lines.append(
         "test-clip descriptions, share of shots right (picture / sound / time / all three): "
