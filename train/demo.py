@@ -333,9 +333,9 @@ def format_results(results: dict[str, Any]) -> str:
     kinds = list(results["metrics"].get("per_question_type", {}))
     width = max(len(name) for name in ["all questions", *kinds])
     header = f"{'':<{width}}  {'n':>5}  " + "  ".join(f"{name:>14}" for name in columns)
-    senses = results.get("one_sense_baselines", {})
-    lines = [header + f"  {'text prior':>10}" + "".join(f"  {name.replace('_', ' '):>12}" for name in senses)]
-    lines[0] += f"  {'chance':>6}"
+    senses = results.get("one_sense_baselines", {})  # absent from demos saved before they existed
+    sense_names = "".join(f"  {name.replace('_', ' '):>12}" for name in senses)
+    lines = [header + f"  {'text prior':>10}{sense_names}  {'chance':>6}"]
     for name in ["all questions", *kinds]:
         groups = [
             metrics if name == "all questions" else metrics["per_question_type"][name] for metrics in columns.values()
