@@ -48,12 +48,11 @@ def recall_batch(setting: Setting, size: int, generator: torch.Generator) -> tor
     keys = torch.rand(size, KEYS, generator=generator).argsort(-1)[:, : setting.pairs]
     values = KEYS + torch.randint(VALUES, (size, setting.pairs), generator=generator)
     asked = torch.randint(setting.pairs, (size, 1), generator=generator)
-    rows = torch.arange(size)
     tail = [
         torch.full((size, 1), SEPARATOR),
         keys.gather(1, asked),
         torch.full((size, setting.gap), FILLER),
-        values[rows, asked[:, 0], None],
+        values.gather(1, asked),
     ]
     return torch.cat([torch.stack([keys, values], -1).flatten(1), *tail], 1)
 
