@@ -26,6 +26,10 @@ DATA = Path(__file__).parent / "data" / "beats"
 PRETRAINED = DATA / "beats_tiny.pt"
 FINETUNED = DATA / "beats_tiny_finetuned.pt"
 TOLERANCE = 1e-4
+HIDDEN_TOLERANCE = 1e-3
+"""For hidden states of magnitude up to ~3.5: the golden outputs were computed on another CPU, and on an AMD EPYC
+the same float32 forward differs from them by up to 3e-4 (other kernel accumulation orders); an implementation
+error shows as differences of order 0.1-1."""
 
 
 @pytest.fixture(scope="module")
@@ -125,12 +129,12 @@ def test_original_checkpoint_matches_official(clips, golden, extractor, attn_imp
     with torch.no_grad():
         for index, clip in enumerate(clips):
             output = model(**extractor(clip, sampling_rate=16000))
-            assert (output.last_hidden_state[0] - golden[f"single_{index}"]).abs().max() <= TOLERANCE
+            assert (output.last_hidden_state[0] - golden[f"single_{index}"]).abs().max() <= HIDDEN_TOLERANCE
             assert output.attention_mask.all()
         # A padded batch: the patch mask and every position (padding included) agree with the original.
         output = model(**extractor(clips, sampling_rate=16000))
     assert torch.equal(output.attention_mask == 0, golden["batch_padding_mask"])
-    assert (output.last_hidden_state - golden["batch_features"]).abs().max() <= TOLERANCE
+    assert (output.last_hidden_state - golden["batch_features"]).abs().max() <= HIDDEN_TOLERANCE
 
 
 def test_finetuned_checkpoint(clips, golden, extractor, caplog):
@@ -162,7 +166,7 @@ def test_convert_beats_folder_loads_with_auto_classes(tmp_path, clips, golden):
     assert type(model).__name__ == "BeatsModel" and not model.training
     with torch.no_grad():
         output = model(**extractor(clips, sampling_rate=16000))
-    assert (output.last_hidden_state - golden["batch_features"]).abs().max() <= TOLERANCE
+    assert (output.last_hidden_state - golden["batch_features"]).abs().max() <= HIDDEN_TOLERANCE
 
 
 def test_bad_checkpoints_raise_typed_errors(tmp_path, capsys):
