@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from savenvideo.dataset_scripts.eval_models import best_choice
 from savenvideo.dataset_scripts.eval_prompt import answer_choices, question_prompt
 from savenvideo.dataset_scripts.synthetic.benchmark_builder import build_benchmark, plan_benchmark
 from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQUEST, describe_clip
@@ -44,7 +45,6 @@ from savenvideo.train.demo import DEMO_MODEL, DemoConfig
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "learnability.json"
 CACHE = HERE / "cache" / "learnability"
-LETTERS = "ABCD"
 
 
 def cue(question) -> str:
@@ -66,14 +66,18 @@ def process_all(benchmark, config, collator) -> dict[str, list]:
     """Every sample the loop needs, processed once: questions (direct and restated), captions, test options."""
     plans = plan_benchmark(config)
     by_id = {plan.video_id: (index, plan) for index, plan in enumerate(plans)}
+    asked = {}  # video id -> its questions with their structured queries, asked once per clip
     parts = {"direct": [], "restated": [], "captions": [], "test_options": [], "test_captions": []}
     with remembered_media(collator.processor):
         for split in ("train", "test"):
+            clips = {}  # video id -> its file, in the order the split lists them
             for record in benchmark.splits[split]:
-                index, plan = by_id[record.video_id]
-                number = int(record.question_id.rsplit("-q", 1)[1])
-                question = ask_questions(plan, config.questions_per_kind, clip_rng(config, index, "questions"))[number]
-                media = benchmark.clip_path(record)
+                if record.video_id not in asked:
+                    index, plan = by_id[record.video_id]
+                    rng = clip_rng(config, index, "questions")
+                    asked[record.video_id] = ask_questions(plan, config.questions_per_kind, rng)
+                question = asked[record.video_id][int(record.question_id.rsplit("-q", 1)[1])]
+                media = clips.setdefault(record.video_id, benchmark.clip_path(record))
                 prompt = question_prompt(record.question, record.options, "option")
                 if split == "train":
                     parts["direct"].append(collator([sample(media, prompt, question.answer)]))
@@ -82,11 +86,9 @@ def process_all(benchmark, config, collator) -> dict[str, list]:
                 else:
                     choices = answer_choices(record.options, "option")
                     batch = collator([sample(media, prompt, choice) for choice in choices])
-                    parts["test_options"].append((batch, LETTERS.index(record.answer), record.question_type))
-            for video_id in sorted({record.video_id for record in benchmark.splits[split]}):
-                plan = by_id[video_id][1]
-                media = benchmark.root / "videos" / f"{video_id}.mp4"
-                caption = collator([sample(media, CAPTION_REQUEST, describe_clip(plan))])
+                    parts["test_options"].append((batch, record.answer, record.question_type))
+            for video_id, media in sorted(clips.items()):
+                caption = collator([sample(media, CAPTION_REQUEST, describe_clip(by_id[video_id][1]))])
                 parts["captions" if split == "train" else "test_captions"].append(caption)
     words = {
         word
@@ -135,7 +137,7 @@ def evaluate(model, parts: dict) -> dict[str, float]:
         chunk = options[start : start + 8]
         scores = answer_scores(model, stack([batch for batch, _, _ in chunk]))[0].view(len(chunk), -1)
         for (_, answer, kind), row in zip(chunk, scores):
-            hits.setdefault(kind, []).append(int(row.argmax()) == answer)
+            hits.setdefault(kind, []).append(best_choice(row.tolist()) == answer)
     label_ids = torch.tensor(parts["label_ids"])
     right = total = 0
     for start in range(0, len(parts["test_captions"]), 16):
