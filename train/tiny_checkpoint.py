@@ -9,6 +9,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+TINY_INIT = (3 * 64) ** -0.5
+"""Initial weight scale of the tiny LLM, resampler and MLPs: PyTorch's default for a 64-wide linear layer. The
+initializer_range of 0.02 that real configs use is made for widths in the thousands; at width 64 it leaves the
+LLM unable to learn a lookup in thousands of steps (benchmarks/recall.py)."""
+EMBED_STD = 1.0
+"""Initial scale of the tiny LLM's token embeddings, PyTorch's default for `nn.Embedding` (see TINY_INIT)."""
+
 # 32 px frames in 8 px patches (a 4x4 grid pooled to 2x2), 2 BEATs and 2 Qwen2 layers, 8 fused queries.
 TINY_VISION = {
     "hidden_size": 32,
@@ -39,6 +46,7 @@ TINY_TEXT = {
     "num_key_value_heads": 2,
     "max_position_embeddings": 2048,
     "tie_word_embeddings": False,
+    "initializer_range": TINY_INIT,
 }
 TINY_SETTINGS = {
     "num_frames": 4,
@@ -49,6 +57,7 @@ TINY_SETTINGS = {
     "resampler_num_heads": 4,
     "resampler_intermediate_size": 128,
     "time_num_frequencies": 8,
+    "initializer_range": TINY_INIT,
 }
 
 
@@ -85,7 +94,9 @@ def build_tiny_model(seed: int = 0, **overrides):
     from savenvideo.modeling.modeling_savenvideo import SAVEnVideoForConditionalGeneration
 
     torch.manual_seed(seed)
-    return SAVEnVideoForConditionalGeneration(tiny_config(**overrides)).eval()
+    model = SAVEnVideoForConditionalGeneration(tiny_config(**overrides)).eval()
+    torch.nn.init.normal_(model.get_input_embeddings().weight, 0.0, EMBED_STD)
+    return model
 
 
 def build_tiny_checkpoint(out_dir: str | Path, seed: int = 0, **overrides) -> Path:
