@@ -14,6 +14,14 @@ How time enters (the TLP, `modeling_temporal_projection.py`, computes h(t) for e
   h(t_q) into the next, where its dot product with the time component of the content favours the frames and
   sounds near t_q.
 
+With the TLP (`use_time`) each query is also anchored at one frame's time (the M queries are shared out over the
+F frames in order), and its cross-attention logits to a frame or sound are lowered by `slope * |time gap| / frame
+spacing`, one learned slope per head and layer (ALiBi over time). At initialisation a query thus reads mostly the
+picture and the sound of its own moment, so each fused token holds what was seen and heard together at one time:
+a question that names a sound finds the picture in the same token. Heads start from geometric slopes, from
+sharply local to nearly global, and training sets how far each one looks. The question's times and the null token
+carry no bias.
+
 Positions are added DETR-style to the attention keys and queries only, never to the values: the memory gets a
 sinusoidal encoding of its index in the visual (frame-major) or audio (window-major) stream plus a learned
 embedding of its slot inside a frame or window (which also tells the modalities apart); the queries get a
@@ -142,6 +150,11 @@ class SAVEnVideoAVTSResampler(nn.Module):
             nn.Embedding(config.audio_tokens_per_window, hidden_size) if config.use_audio else None
         )
         self.query_time_embedding = nn.Parameter(torch.zeros(hidden_size)) if config.use_time else None
+        self.time_slopes = (
+            nn.Parameter(torch.zeros(config.resampler_num_layers, config.resampler_num_heads))
+            if config.use_time
+            else None
+        )
         self.null_token = nn.Parameter(torch.zeros(hidden_size))
         self.memory_layer_norm = nn.LayerNorm(hidden_size)
         self.layers = nn.ModuleList(SAVEnVideoResamplerLayer(config) for _ in range(config.resampler_num_layers))
@@ -163,12 +176,16 @@ class SAVEnVideoAVTSResampler(nn.Module):
         audio_mask: torch.Tensor | None = None,
         query_time_embeds: torch.Tensor | None = None,
         query_time_mask: torch.Tensor | None = None,
+        visual_times: torch.Tensor | None = None,
+        audio_times: torch.Tensor | None = None,
     ) -> torch.Tensor:
         r"""
         visual_embeds (`[batch, frames, slots, hidden]`): visual MLP outputs (time already added), `visual_mask` the
             same without `hidden` (True = real). `audio_embeds` / `audio_mask`: the same per audio window.
         query_time_embeds (`[batch, queries, hidden]`): h(t) of the times named in the question, `query_time_mask`
             True for real ones.
+        visual_times (`[batch, frames]`) / audio_times (`[batch, windows]`): seconds of each frame and window centre;
+            with the TLP they anchor the queries in time (see the module docstring).
 
         Returns the fused tokens, `[batch, num_queries, hidden]`.
         """
@@ -193,14 +210,42 @@ class SAVEnVideoAVTSResampler(nn.Module):
         memory = self.memory_layer_norm(torch.cat(tokens, dim=1))
         memory_position = torch.cat(positions, dim=1)
         memory_mask = torch.cat(masks, dim=1).bool()[:, None, None, :]
+        time_gaps = None
+        if self.time_slopes is not None and visual_times is not None:
+            time_gaps = self._time_gaps(visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, tokens)
 
         num_queries = self.queries.shape[0]
         query_position = sinusoidal_embedding(num_queries, dim, memory.device, memory.dtype)
         query_position = (query_position + self.query_position_embedding.weight).expand(batch, -1, -1)
         hidden_states = self.queries.to(memory.dtype).expand(batch, -1, -1)
-        for layer in self.layers:
-            hidden_states = layer(hidden_states, query_position, memory, memory_position, memory_mask)
+        for index, layer in enumerate(self.layers):
+            mask = memory_mask
+            if time_gaps is not None:
+                bias = -self.time_slopes[index].to(memory.dtype)[None, :, None, None] * time_gaps[:, None]
+                mask = bias.masked_fill(~memory_mask, torch.finfo(memory.dtype).min)
+            hidden_states = layer(hidden_states, query_position, memory, memory_position, mask)
         return self.output_projection(self.layer_norm(hidden_states))
+
+    def _time_gaps(self, visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, tokens) -> torch.Tensor:
+        """`[batch, queries, memory]`: |anchor time of each query - time of each memory token| in frame spacings;
+        zero for tokens without a time of their own (the question's times, the null token)."""
+        from .modeling_temporal_projection import seconds_from
+
+        batch, frames = visual_embeds.shape[:2]
+        visual_times = seconds_from(visual_times)
+        real = visual_mask[:, :, 0]
+        count = real.sum(1)
+        span = visual_times.masked_fill(~real, -torch.inf).amax(1) - visual_times.masked_fill(~real, torch.inf).amin(1)
+        spacing = torch.where(count > 1, span / (count - 1).clamp(min=1), torch.ones_like(span)).clamp(min=1e-3)
+        anchors = (torch.arange(self.queries.shape[0], device=visual_times.device) * frames) // self.queries.shape[0]
+        anchor_times = visual_times[:, anchors]  # [batch, queries]
+        times = [visual_times.repeat_interleave(visual_embeds.shape[2], dim=1)]
+        if audio_embeds is not None:
+            audio_times = seconds_from(audio_times) if audio_times is not None else visual_times
+            times.append(audio_times.repeat_interleave(audio_embeds.shape[2], dim=1))
+        gaps = (anchor_times[:, :, None] - torch.cat(times, dim=1)[:, None, :]).abs() / spacing[:, None, None]
+        untimed = sum(token.shape[1] for token in tokens) - gaps.shape[-1]
+        return F.pad(gaps, (0, untimed)).to(visual_embeds.dtype)
 
 
 __all__ = ["SAVEnVideoAVTSResampler", "SAVEnVideoMultimodalProjector", "SAVEnVideoResamplerLayer"]

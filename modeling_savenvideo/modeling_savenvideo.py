@@ -52,6 +52,11 @@ class SAVEnVideoPreTrainedModel(PreTrainedModel):
             for parameter in (module.queries, module.null_token, module.query_time_embedding):
                 if parameter is not None:
                     init.normal_(parameter, mean=0.0, std=std)
+            if module.time_slopes is not None:
+                # Geometric slopes per head, 4 down to 4 / 2**(2 (H - 1)): from a frame's own moment to the whole clip.
+                heads = module.time_slopes.shape[1]
+                slopes = 4.0 * 0.25 ** torch.arange(heads, dtype=torch.float32)
+                init.copy_(module.time_slopes, slopes.expand_as(module.time_slopes))
 
 
 class SAVEnVideoModel(SAVEnVideoPreTrainedModel):
@@ -201,7 +206,16 @@ class SAVEnVideoModel(SAVEnVideoPreTrainedModel):
                     query_time_mask = torch.ones(query_times.shape, dtype=torch.bool, device=query_times.device)
 
         if self.config.projector_type == "avts":
-            fused = self.resampler(visual, visual_mask, audio, audio_mask, query_time_embeds, query_time_mask)
+            fused = self.resampler(
+                visual,
+                visual_mask,
+                audio,
+                audio_mask,
+                query_time_embeds,
+                query_time_mask,
+                video_frame_times,
+                audio_window_times,
+            )
             return fused, None
         visual = (visual * visual_mask[..., None]).flatten(1, 2)
         if audio is not None:

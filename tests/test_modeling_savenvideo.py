@@ -168,17 +168,63 @@ def test_use_time_false_drops_exactly_the_time_path(model):
         "model.time_projection.linear.weight",
         "model.time_projection.linear.bias",
         "model.resampler.query_time_embedding",
+        "model.resampler.time_slopes",
     }
     batch = random_batch(model.config)
     timeless = build_tiny_model()
     timeless.load_state_dict(model.state_dict())
     torch.nn.init.zeros_(timeless.model.time_projection.linear.weight)
     torch.nn.init.zeros_(timeless.model.time_projection.linear.bias)
+    torch.nn.init.zeros_(timeless.model.resampler.time_slopes)
     no_query_time = dict(batch, query_time_mask=torch.zeros_like(batch["query_time_mask"]))
     with torch.no_grad():
         torch.testing.assert_close(ablated(**batch).logits, timeless(**no_query_time).logits)
         shifted = dict(batch, video_frame_times=batch["video_frame_times"] + 60, query_times=batch["query_times"] + 9)
         torch.testing.assert_close(ablated(**shifted).logits, ablated(**batch).logits)
+
+
+def test_queries_are_anchored_at_frame_times(model):
+    """With steep slopes a query reads only its own frame's moment: the picture and the sound of that time."""
+    config = model.config
+    batch = random_batch(config)
+    media = {k: v for k, v in batch.items() if k not in ("input_ids", "attention_mask")}
+    media["query_time_mask"] = torch.zeros_like(media["query_time_mask"])
+    anchored = build_tiny_model()
+    anchored.load_state_dict(model.state_dict())
+    torch.nn.init.constant_(anchored.model.resampler.time_slopes, 200.0)
+    # Queries are shared out over the frames in order: with 8 queries and 4 frames, queries 2j and 2j+1 sit at frame j.
+    assert config.num_queries == 2 * config.num_frames
+    last = config.num_frames - 1
+    changed = dict(media)
+    changed["pixel_values_videos"] = media["pixel_values_videos"].clone()
+    changed["pixel_values_videos"][:, last] += 1.0
+    changed["audio_features"] = media["audio_features"].clone()
+    changed["audio_features"][:, last] += 1.0
+    # Query self-attention mixes the queries afterwards, so compare what each query reads: the first layer's
+    # cross-attention output, through a hook.
+    reads = []
+    hook = anchored.model.resampler.layers[0].cross_attn.register_forward_hook(lambda m, a, out: reads.append(out))
+    try:
+        with torch.no_grad():
+            anchored.model.get_media_embeddings(**media)
+            anchored.model.get_media_embeddings(**changed)
+    finally:
+        hook.remove()
+    difference = (reads[0] - reads[1]).abs().amax(-1)  # [batch, queries]
+    assert torch.all(difference[:, -2:] > 1e-3)  # the queries of the last frame read the change
+    torch.testing.assert_close(difference[:, :-2], torch.zeros_like(difference[:, :-2]), atol=1e-5, rtol=0)
+    gaps = anchored.model.resampler._time_gaps(
+        torch.zeros(2, config.num_frames, 1, 1),
+        torch.ones(2, config.num_frames, 1, dtype=torch.bool),
+        media["video_frame_times"],
+        torch.zeros(2, config.num_frames, 1, 1),
+        media["audio_window_times"],
+        [torch.zeros(2, 2 * config.num_frames + 1, 1)],
+    )
+    # Frames 0.5 s apart: query 2 (frame 1) is one spacing from frame 0 and from window 0; the null token is untimed.
+    assert gaps.shape == (2, config.num_queries, 2 * config.num_frames + 1)
+    assert gaps[0, 2, 0] == 1.0 and gaps[0, 2, config.num_frames] == 1.0 and gaps[0, 2, 1] == 0.0
+    assert torch.all(gaps[:, :, -1] == 0)
 
 
 def test_mlp_projector_sends_pooled_mlp_outputs_straight_to_the_llm(model):

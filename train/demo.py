@@ -33,8 +33,9 @@ from savenvideo.dataset_scripts.synthetic.benchmark_config import BenchmarkConfi
 RECIPE = Path(__file__).parent / "recipes" / "tiny_demo.yaml"
 CHANCE = 0.25
 REPO_ID = "savenvid/savenvideo-tiny-synthetic-demo"
-DEMO_MODEL = {"num_queries": 8}
-"""Settings of the tiny model beyond train/tiny_checkpoint.py's; ``num_frames`` always follows the clips' events."""
+DEMO_MODEL = {"num_queries": 10}
+"""Settings of the tiny model beyond train/tiny_checkpoint.py's; ``num_frames`` always follows the clips' events
+(5 per clip), and 10 queries anchor two at each frame's time."""
 ANSWER_WITH = "option"
 SCORING = "likelihood"
 ABLATIONS = {"full": {}, "no_audio_input": {"no_audio": True}, "blind": {"blind": True}}
