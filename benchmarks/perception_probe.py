@@ -31,6 +31,7 @@ from torch.nn import functional as F
 
 from savenvideo.dataset_scripts.synthetic.benchmark_builder import build_benchmark, plan_benchmark, split_of_videos
 from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQUEST
+from savenvideo.modeling.modeling_savenvideo import MEDIA_INPUTS
 from savenvideo.train.collator import SAVEnVideoCollator
 from savenvideo.train.demo import DEMO_MODEL, DemoConfig
 from savenvideo.train.tiny_checkpoint import build_tiny_checkpoint, build_tiny_model
@@ -38,15 +39,8 @@ from savenvideo.train.tiny_checkpoint import build_tiny_checkpoint, build_tiny_m
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "perception_probe.json"
 CACHE = HERE / "cache" / "learnability"  # the same benchmark as benchmarks/learnability.py
-MEDIA_KEYS = (
-    "pixel_values_videos",
-    "video_frame_mask",
-    "video_frame_times",
-    "audio_features",
-    "audio_feature_mask",
-    "audio_window_mask",
-    "audio_window_times",
-)
+MEDIA_KEYS = tuple(key for key in MEDIA_INPUTS if not key.startswith("query_"))
+"""The processor's media outputs; the question's times are text-side and the probe has no question."""
 ATTRIBUTES = {
     "colour": lambda slot: slot.visual.colour.name,
     "form": lambda slot: slot.visual.form,
