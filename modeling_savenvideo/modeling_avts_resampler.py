@@ -38,6 +38,7 @@ from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 from .configuration_savenvideo import SAVEnVideoConfig
+from .modeling_temporal_projection import seconds_from
 
 
 def sinusoidal_embedding(length: int, dim: int, device=None, dtype=None) -> torch.Tensor:
@@ -229,8 +230,6 @@ class SAVEnVideoAVTSResampler(nn.Module):
     def _time_gaps(self, visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, tokens) -> torch.Tensor:
         """`[batch, queries, memory]`: |anchor time of each query - time of each memory token| in frame spacings;
         zero for tokens without a time of their own (the question's times, the null token)."""
-        from .modeling_temporal_projection import seconds_from
-
         batch, frames = visual_embeds.shape[:2]
         visual_times = seconds_from(visual_times)
         real = visual_mask[:, :, 0]
