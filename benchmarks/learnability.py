@@ -39,7 +39,7 @@ from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQU
 from savenvideo.dataset_scripts.synthetic.benchmark_media_cache import remembered_media
 from savenvideo.dataset_scripts.synthetic.benchmark_plan import clip_rng
 from savenvideo.dataset_scripts.synthetic.benchmark_questions import ask_questions, format_time
-from savenvideo.modeling.modeling_savenvideo import MEDIA_INPUTS
+from savenvideo.modeling.modeling_savenvideo import CLIP_INPUTS
 from savenvideo.train.collator import IGNORE_INDEX, SAVEnVideoCollator
 from savenvideo.train.demo import DEMO_MODEL, DemoConfig
 
@@ -74,13 +74,9 @@ class SharedMedia:
 
     def __call__(self, samples: list[dict]) -> dict:
         batch = self.collator(samples)
-        clip = self.clips.setdefault(samples[0]["media"], {key: batch[key][:1].clone() for key in _CLIP_INPUTS})
+        clip = self.clips.setdefault(samples[0]["media"], {key: batch[key][:1].clone() for key in CLIP_INPUTS})
         rows = batch["input_ids"].shape[0]
         return {**batch, **{key: value.expand(rows, *value.shape[1:]) for key, value in clip.items()}}
-
-
-_CLIP_INPUTS = tuple(key for key in MEDIA_INPUTS if not key.startswith("query_"))
-"""What the processor reads from a clip; the question's times belong to each sample."""
 
 
 def process_all(benchmark, config, collator) -> dict[str, list]:

@@ -31,7 +31,7 @@ from torch.nn import functional as F
 
 from savenvideo.dataset_scripts.synthetic.benchmark_builder import build_benchmark, plan_benchmark, split_of_videos
 from savenvideo.dataset_scripts.synthetic.benchmark_captions import CAPTION_REQUEST
-from savenvideo.modeling.modeling_savenvideo import MEDIA_INPUTS
+from savenvideo.modeling.modeling_savenvideo import CLIP_INPUTS
 from savenvideo.train.collator import SAVEnVideoCollator
 from savenvideo.train.demo import DEMO_MODEL, DemoConfig
 from savenvideo.train.tiny_checkpoint import build_tiny_checkpoint, build_tiny_model
@@ -39,8 +39,6 @@ from savenvideo.train.tiny_checkpoint import build_tiny_checkpoint, build_tiny_m
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "perception_probe.json"
 CACHE = HERE / "cache" / "learnability"  # the same benchmark as benchmarks/learnability.py
-MEDIA_KEYS = tuple(key for key in MEDIA_INPUTS if not key.startswith("query_"))
-"""The processor's media outputs; the question's times are text-side and the probe has no question."""
 ATTRIBUTES = {
     "colour": lambda slot: slot.visual.colour.name,
     "form": lambda slot: slot.visual.form,
@@ -69,7 +67,7 @@ def clip_media(benchmark, config) -> dict[str, dict[str, torch.Tensor]]:
             path = str(benchmark.clip_path(record))
             messages = [{"role": "user", "content": CAPTION_REQUEST}, {"role": "assistant", "content": "-"}]
             batch = collator([{"id": record.video_id, "media": path, "modality": "video", "messages": messages}])
-            media[record.video_id] = {key: batch[key] for key in MEDIA_KEYS}
+            media[record.video_id] = {key: batch[key] for key in CLIP_INPUTS}
     return media
 
 
@@ -101,7 +99,7 @@ def probe(name: str, media, labels, classes, train_ids, test_ids, args, num_fram
     optimizer = torch.optim.AdamW([*media_path, *head.parameters()], lr=args.learning_rate, weight_decay=0.0)
 
     def forward(ids: list[str]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        batch = {key: torch.cat([media[i][key] for i in ids]) for key in MEDIA_KEYS}
+        batch = {key: torch.cat([media[i][key] for i in ids]) for key in CLIP_INPUTS}
         visual, audio = model.model.get_media_embeddings(**batch)
         fused = visual if audio is None else torch.cat([visual, audio], 1)
         logits = head(fused.flatten(1)).view(len(ids), num_frames, -1).split(sizes, -1)

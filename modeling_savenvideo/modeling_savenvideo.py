@@ -21,8 +21,8 @@ from .modeling_temporal_projection import SAVEnVideoTemporalLinearProjection
 # transformers 5.24 renamed `past_key_values` to `cache` in model inputs and outputs; 5.20 has the old name.
 CACHE_KEY = "cache" if "cache" in BaseModelOutputWithPast.__dataclass_fields__ else "past_key_values"
 
-# Everything the processor adds besides the text; only the first forward of a cached generation needs it.
-MEDIA_INPUTS = (
+# What the processor reads from a clip (the same for every question about it), and then from the question's text.
+CLIP_INPUTS = (
     "pixel_values_videos",
     "video_frame_mask",
     "video_frame_times",
@@ -30,9 +30,9 @@ MEDIA_INPUTS = (
     "audio_feature_mask",
     "audio_window_mask",
     "audio_window_times",
-    "query_times",
-    "query_time_mask",
 )
+# Everything the processor adds besides the text; only the first forward of a cached generation needs it.
+MEDIA_INPUTS = (*CLIP_INPUTS, "query_times", "query_time_mask")
 
 
 class SAVEnVideoPreTrainedModel(PreTrainedModel):
