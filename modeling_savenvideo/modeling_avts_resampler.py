@@ -213,7 +213,9 @@ class SAVEnVideoAVTSResampler(nn.Module):
         memory_mask = torch.cat(masks, dim=1).bool()[:, None, None, :]
         time_gaps = None
         if self.time_slopes is not None and visual_times is not None:
-            time_gaps = self._time_gaps(visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, tokens)
+            time_gaps = self._time_gaps(
+                visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, memory.shape[1]
+            )
 
         num_queries = self.queries.shape[0]
         query_position = sinusoidal_embedding(num_queries, dim, memory.device, memory.dtype)
@@ -227,7 +229,9 @@ class SAVEnVideoAVTSResampler(nn.Module):
             hidden_states = layer(hidden_states, query_position, memory, memory_position, mask)
         return self.output_projection(self.layer_norm(hidden_states))
 
-    def _time_gaps(self, visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, tokens) -> torch.Tensor:
+    def _time_gaps(
+        self, visual_embeds, visual_mask, visual_times, audio_embeds, audio_times, memory_length: int
+    ) -> torch.Tensor:
         """`[batch, queries, memory]`: |anchor time of each query - time of each memory token| in frame spacings;
         zero for tokens without a time of their own (the question's times, the null token)."""
         batch, frames = visual_embeds.shape[:2]
@@ -243,8 +247,7 @@ class SAVEnVideoAVTSResampler(nn.Module):
             audio_times = seconds_from(audio_times) if audio_times is not None else visual_times
             times.append(audio_times.repeat_interleave(audio_embeds.shape[2], dim=1))
         gaps = (anchor_times[:, :, None] - torch.cat(times, dim=1)[:, None, :]).abs() / spacing[:, None, None]
-        untimed = sum(token.shape[1] for token in tokens) - gaps.shape[-1]
-        return F.pad(gaps, (0, untimed)).to(visual_embeds.dtype)
+        return F.pad(gaps, (0, memory_length - gaps.shape[-1])).to(visual_embeds.dtype)
 
 
 __all__ = ["SAVEnVideoAVTSResampler", "SAVEnVideoMultimodalProjector", "SAVEnVideoResamplerLayer"]

@@ -219,7 +219,7 @@ def test_queries_are_anchored_at_frame_times(model):
         media["video_frame_times"],
         torch.zeros(2, config.num_frames, 1, 1),
         media["audio_window_times"],
-        [torch.zeros(2, 2 * config.num_frames + 1, 1)],
+        2 * config.num_frames + 1,
     )
     # Frames 0.5 s apart: query 2 (frame 1) is one spacing from frame 0 and from window 0; the null token is untimed.
     assert gaps.shape == (2, config.num_queries, 2 * config.num_frames + 1)
